@@ -1,0 +1,30 @@
+# The README's commands. `make test` builds .venv from nothing and runs the whole suite;
+# `make run` serves the API on the embedded SQLite store with the bundled policies.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: venv test run bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e '.[durable,test]'
+	touch $(STAMP)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+run: venv
+	$(VENV)/bin/greenfactory serve --host $(HOST) --port $(PORT)
+
+bench: venv
+	$(PY) benchmarks/evaluate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
