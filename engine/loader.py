@@ -92,7 +92,10 @@ def _build(source: PolicySource) -> m.Policy:
 
     def rule(rule_id: str, ind: dict, d: dict, path: tuple) -> m.Rule:
         metrics = tuple(metric(x, path + ("metrics", n)) for n, x in enumerate(d["metrics"]))
-        return m.Rule(rule_id, ind["id"], ind["pillar"], label(d["label"]), dec(d["points"]),
+        name = label(d["label"])
+        if d is not ind:  # a part is named with its indicator: "Green retrofits (projects)"
+            name = m.Label(f'{ind["label"]["zh"]}（{name.zh}）', f'{ind["label"]["en"]} ({name.en})')
+        return m.Rule(rule_id, ind["id"], ind["pillar"], name, dec(d["points"]),
                       d.get("evidence", ind.get("evidence", "optional")), condition(ind.get("applies_when")),
                       metrics, line(path))
 

@@ -1,0 +1,167 @@
+"""Outcome and trace records, and their canonical JSON (byte-identical for equal inputs).
+
+Hot-path records are NamedTuples rather than frozen dataclasses: equally immutable, several
+times cheaper to build, and an evaluation builds dozens of them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, NamedTuple
+
+from .model import Label, SourceRef
+
+
+class Reading(NamedTuple):
+    """An input a rule read from the submission."""
+
+    name: str
+    value: Any  # Decimal, bool, str or None (not reported)
+    unit: str | None = None
+
+
+class Parameter(NamedTuple):
+    """A policy value a rule used, with where it comes from."""
+
+    name: str  # baseline, leading, band, per_case
+    value: Any
+    unit: str | None
+    scope: str  # general, sector:cement, product:clinker, tier:ge10000
+    source: SourceRef | None
+    line: int | None  # policy line of the threshold row
+
+
+class Step(NamedTuple):
+    """One rule's evaluation, in policy order."""
+
+    rule: str
+    kind: str  # gate | indicator | total | pillar | bonus | decision
+    status: str
+    inputs: tuple[Reading, ...]
+    parameters: tuple[Parameter, ...]
+    formula: str
+    points: Decimal | None
+    max_points: Decimal | None
+    reason: Label
+    line: int | None
+    metric: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+class GateResult(NamedTuple):
+    id: str
+    kind: str
+    status: str  # passed | failed | undetermined
+
+
+class RuleResult(NamedTuple):
+    id: str
+    indicator: str
+    pillar: str
+    status: str  # scored | not_reported | not_applicable | no_metric
+    metric: str | None
+    scope: str | None  # which thresholds applied: general, sector:x, product:a+b, tier:t
+    points: Decimal
+    max_points: Decimal
+    flags: tuple[str, ...]
+
+
+class Trace:
+    """The steps of one evaluation, rendered from what scoring recorded the first time they are read.
+
+    Scoring records (render, args) pairs; rendering never feeds back into the numbers.
+    """
+
+    __slots__ = ("_records", "_steps")
+
+    def __init__(self, records: list[tuple[Callable[..., Step], tuple]]):
+        self._records = records
+        self._steps: tuple[Step, ...] | None = None
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        if self._steps is None:
+            self._steps = tuple(render(*args) for render, args in self._records)
+            self._records = []
+        return self._steps
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index):
+        return self.steps[index]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Trace) and self.steps == other.steps
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class Outcome:
+    policy: str  # id@version
+    policy_digest: str
+    submission_digest: str
+    sector: str
+    gates: tuple[GateResult, ...]
+    rules: tuple[RuleResult, ...]
+    pillars: tuple[tuple[str, Decimal], ...]
+    earned: Decimal  # sum of rule points
+    applicable_points: Decimal
+    total: Decimal  # after rescaling, if the policy rescales
+    bonus: Decimal
+    score: Decimal  # total + bonus
+    decision: tuple[tuple[str, Any], ...]
+    flags: tuple[str, ...]  # for review: evidence_missing:<rule>, industry_code_mismatch
+    trace: Trace | None = None
+
+    def without_trace(self) -> "Outcome":
+        return Outcome(*(getattr(self, f) for f in self.__dataclass_fields__ if f != "trace"), trace=None)
+
+    def decided(self, name: str) -> Any:
+        return dict(self.decision).get(name)
+
+    def to_dict(self) -> dict:
+        out = {
+            "policy": self.policy, "policy_digest": self.policy_digest, "submission_digest": self.submission_digest,
+            "sector": self.sector,
+            "gates": [g._asdict() for g in self.gates],
+            "rules": [r._asdict() for r in self.rules],
+            "pillars": dict(self.pillars), "earned": self.earned, "applicable_points": self.applicable_points,
+            "total": self.total, "bonus": self.bonus, "score": self.score, "decision": dict(self.decision),
+            "flags": list(self.flags),
+        }
+        if self.trace is not None:
+            out["trace"] = [step_dict(s) for s in self.trace]
+        return plain(out)
+
+
+def step_dict(step: Step) -> dict:
+    return {
+        "rule": step.rule, "kind": step.kind, "status": step.status, "metric": step.metric,
+        "inputs": [{"name": r.name, "value": r.value, "unit": r.unit} for r in step.inputs],
+        "parameters": [{"name": p.name, "value": p.value, "unit": p.unit, "scope": p.scope,
+                        "source": p.source.to_dict() if p.source else None, "line": p.line} for p in step.parameters],
+        "formula": step.formula, "points": step.points, "max_points": step.max_points,
+        "reason": {"zh": step.reason.zh, "en": step.reason.en}, "line": step.line, "flags": list(step.flags),
+    }
+
+
+def plain(value: Any) -> Any:
+    """Decimals become strings (exact, never floats); tuples become lists."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def canonical_json(outcome: Outcome) -> bytes:
+    """The outcome with its trace as canonical JSON: same inputs and policy digest, same bytes."""
+    return json.dumps(outcome.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
