@@ -1,0 +1,41 @@
+"""The greenfactory command line. Every error is a message and an exit code, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from engine.catalog import DEFAULT_ROOT
+
+from . import evaluate_cmd, policy_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="greenfactory", description="Green factory evaluation: policies, scoring, service.")
+    parser.add_argument("--policies", type=Path, default=Path(os.environ.get("GREENFACTORY_POLICIES", DEFAULT_ROOT)),
+                        help="folder of policies/<id>/<version>.yaml (default: the bundled policies)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    policy_cmd.register(commands)
+    evaluate_cmd.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        print(f"greenfactory: internal error ({type(exc).__name__}); please report it with the command you ran.",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""greenfactory policy validate | show | test."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from engine.catalog import Catalog, UnknownPolicy
+from engine.golden import Coverage, case_files, percent, run_case
+from engine.issue import PolicyInvalid
+from engine.loader import load_policy_file
+
+
+def register(commands) -> None:
+    policy = commands.add_parser("policy", help="validate, show and test policies")
+    sub = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+
+    validate = sub.add_parser("validate", help="check policy files; one issue per line as file:line:col: code message")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    validate.add_argument("--json", action="store_true", help="print the issues as JSON")
+    validate.set_defaults(run=run_validate)
+
+    show = sub.add_parser("show", help="pillars, indicators, points, sectors and digest of a version")
+    show.add_argument("ref", metavar="ID@VERSION")
+    show.add_argument("--json", action="store_true", help="print the policy as JSON")
+    show.set_defaults(run=run_show)
+
+    test = sub.add_parser("test", help="run the golden cases beside a policy and report coverage")
+    test.add_argument("ref", nargs="?", metavar="ID@VERSION", help="default: every policy")
+    test.set_defaults(run=run_test)
+
+
+def run_validate(args) -> int:
+    results = []
+    for path in args.paths:
+        files = sorted(path.glob("*/*.yaml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                policy = load_policy_file(file)
+                results.append({"file": str(file), "valid": True, "policy": policy.ref, "digest": policy.digest, "issues": []})
+            except PolicyInvalid as exc:
+                results.append({"file": str(file), "valid": False, "issues": list(exc.issues)})
+    if args.json:
+        print(json.dumps([{**r, "issues": [i.to_dict() for i in r["issues"]]} for r in results], ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            if r["valid"]:
+                print(f'{r["file"]}: ok ({r["policy"]}, {r["digest"]})', file=sys.stderr)
+            for issue in r["issues"]:
+                print(issue)
+    return 0 if all(r["valid"] for r in results) else 1
+
+
+def _catalog(args) -> Catalog | None:
+    try:
+        return Catalog.from_dir(args.policies)
+    except PolicyInvalid as exc:
+        print("The policies do not load; fix these first:", file=sys.stderr)
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return None
+
+
+def _get(catalog: Catalog, ref: str):
+    try:
+        return catalog.get(ref)
+    except UnknownPolicy as exc:
+        print(f"greenfactory: {exc.code}: {exc.message}", file=sys.stderr)
+        return None
+
+
+def run_show(args) -> int:
+    catalog = _catalog(args)
+    cp = catalog and _get(catalog, args.ref)
+    if cp is None:
+        return 1
+    p = cp.policy
+    if args.json:
+        print(json.dumps({"ref": p.ref, "digest": p.digest, "policy": p.data}, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"{p.ref}  {p.title.zh} / {p.title.en}")
+    print(f"status {p.status}, effective from {p.effective_from}{' until ' + p.effective_until if p.effective_until else ''}")
+    print(f"digest {p.digest}")
+    print(f"rounding {p.rounding_places} places {p.rounding_mode}; total {p.total_points} points;"
+          f" not applicable: {p.not_applicable}")
+    for pillar in p.pillars:
+        print(f"\n{pillar.id} {pillar.label.zh} / {pillar.label.en}: {pillar.points} points")
+        for ind in (i for i in p.indicators if i.pillar == pillar.id):
+            for rule in ind.rules:
+                metrics = ", ".join(f"{m.id} ({m.basis}, {m.method}{', tiered' if m.tier else ''})" for m in rule.metrics)
+                print(f"  {rule.id:<40} {rule.points:>6}  {metrics}")
+    if p.bonus:
+        print(f"\nbonus (cap {p.bonus.max_points}): " + ", ".join(b.id for b in p.bonus.items))
+    print(f"\ngates: {len(p.gates)} ({sum(g.kind == 'negative_list' for g in p.gates)} negative list,"
+          f" {sum(g.kind == 'basic_requirement' for g in p.gates)} basic requirements)")
+    print(f"key sectors: {len(p.sectors)}")
+    for s in p.sectors:
+        print(f"  {s.id:<32} {','.join(s.codes):<14} overrides {', '.join(s.overrides)}")
+    return 0
+
+
+def run_test(args) -> int:
+    catalog = _catalog(args)
+    if catalog is None:
+        return 1
+    if args.ref:
+        cp = _get(catalog, args.ref)
+        if cp is None:
+            return 1
+        targets = [cp]
+    else:
+        targets = catalog.all()
+    failed = ran = 0
+    for cp in targets:
+        coverage = Coverage()
+        for path in case_files(args.policies, cp.policy.id):
+            result = run_case(cp, path, coverage)
+            if result is None:
+                continue
+            ran += 1
+            if result.passed:
+                print(f"PASS {cp.policy.ref} {result.case}  score {result.total}")
+            else:
+                failed += 1
+                print(f"FAIL {cp.policy.ref} {result.case}")
+                for failure in result.failures:
+                    print(f"     {failure}")
+        parts = [f"{what} {n}/{total} ({percent(n, total)})" for what, n, total in coverage.report(cp)]
+        print(f"coverage {cp.policy.ref}: " + ", ".join(parts))
+    if ran == 0:
+        print("no golden cases found: add policies/<id>/cases/*.yaml", file=sys.stderr)
+        return 1
+    print(f"{ran - failed} passed, {failed} failed")
+    return 1 if failed else 0
