@@ -7,11 +7,29 @@ from typing import Any, Callable, Iterator
 from .issue import Issue, Location, did_you_mean
 
 Locate = Callable[[tuple, bool], Location]
-CONDITION_ROOTS = ("energy_use_tce", "output_value", "sector", "industry_code", "region")
+# what reading a schema-invalid document can raise; only caught in tolerant mode
+CHECK_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError, ArithmeticError)
 
 
-def semantic_issues(doc: dict, locate: Locate) -> list[Issue]:
-    return list(_Checker(doc, locate).run())
+def semantic_issues(doc: dict, locate: Locate, *, tolerant: bool = False) -> list[Issue]:
+    """Every check's issues. tolerant: the document failed its schema, so a check that meets a
+    missing or mistyped value is skipped instead of failing, and the others still report."""
+    out: list[Issue] = []
+    try:
+        checker = _Checker(doc, locate)
+        groups = checker.groups()
+    except CHECK_ERRORS:
+        if not tolerant:
+            raise
+        return out
+    for group in groups:
+        try:
+            for issue in group():
+                out.append(issue)
+        except CHECK_ERRORS:
+            if not tolerant:
+                raise
+    return out
 
 
 class _Checker:
@@ -34,25 +52,25 @@ class _Checker:
             yield self.issue(f"policy.ref.{kind}", f'Unknown {kind} "{value}".{did_you_mean(value, known)}'
                              f" Declare it or fix the name.", path, key)
 
-    def run(self) -> Iterator[Issue]:
-        yield from self.unique_ids()
-        yield from self.metadata()
-        yield from self.points()
-        yield from self.sector_refs()
-        for i, ind in enumerate(self.doc["indicators"]):
-            base = ("indicators", i)
-            yield from self.ref("pillar", ind["pillar"], self.pillars, base + ("pillar",))
-            if "applies_when" in ind:
-                yield from self.condition(ind["applies_when"], base + ("applies_when",))
-            for rule_path, rule, points in self.rules(ind, base):
-                yield from self.metrics(ind["id"], rule, rule_path, points)
-        for g, gate in enumerate(self.doc.get("gates", [])):
-            yield from self.condition(gate["pass_when"], ("gates", g, "pass_when"))
-            if "source" in gate:
-                yield from self.ref("source", gate["source"]["ref"], self.sources, ("gates", g, "source", "ref"))
-        yield from self.bonus()
-        yield from self.decision()
-        yield from self.overrides()
+    def groups(self) -> list:
+        """Independent checks: in tolerant mode one failing to read the document spares the rest."""
+        out = [self.unique_ids, self.metadata, self.points, self.sector_refs]
+        out += [lambda i=i, ind=ind: self.indicator(i, ind) for i, ind in enumerate(self.doc["indicators"])]
+        out += [lambda g=g, gate=gate: self.gate(g, gate) for g, gate in enumerate(self.doc.get("gates", []))]
+        return out + [self.bonus, self.decision, self.overrides]
+
+    def indicator(self, i: int, ind: dict) -> Iterator[Issue]:
+        base = ("indicators", i)
+        yield from self.ref("pillar", ind["pillar"], self.pillars, base + ("pillar",))
+        if "applies_when" in ind:
+            yield from self.condition(ind["applies_when"], base + ("applies_when",))
+        for rule_path, rule, points in self.rules(ind, base):
+            yield from self.metrics(ind["id"], rule, rule_path, points)
+
+    def gate(self, g: int, gate: dict) -> Iterator[Issue]:
+        yield from self.condition(gate["pass_when"], ("gates", g, "pass_when"))
+        if "source" in gate:
+            yield from self.ref("source", gate["source"]["ref"], self.sources, ("gates", g, "source", "ref"))
 
     # -- identity and metadata -------------------------------------------------------------
     def unique_ids(self) -> Iterator[Issue]:

@@ -40,10 +40,13 @@ def load_policy_text(raw: bytes | str, name: str, *, expect_id: str | None = Non
     if not isinstance(source.data, dict):
         raise PolicyInvalid((Issue("policy.schema.type", "A policy is a mapping of keys (id, version, ...) at the top level.",
                                    (), Location(name, 1, 1)),))
-    issues = schema_issues("policy.schema.json", source.data, "policy", locate)
+    bad_numbers = set(source.not_finite)
+    issues = [Issue("policy.number.not_finite", "NaN and infinity are not numbers a policy can use: write a finite"
+                    " number.", path, locate(path)) for path in source.not_finite]
+    issues += [i for i in schema_issues("policy.schema.json", source.data, "policy", locate) if i.path not in bad_numbers]
     issues += _name_issues(source, expect_id, expect_version)
-    if not issues:
-        issues += semantic_issues(source.data, locate)
+    # after schema errors the checks run on a document they cannot trust: they skip what they cannot read
+    issues += semantic_issues(source.data, locate, tolerant=bool(issues))
     if issues:
         raise PolicyInvalid(sorted_issues(issues))
     return _build(source)

@@ -44,6 +44,11 @@ def _issues_for(error: ValidationError, prefix: str, locate: Locator | None) -> 
     def at(p: tuple, key: bool = False) -> Location | None:
         return locate(p, key) if locate else None
 
+    if "propertyNames" in error.relative_schema_path:  # the error is about a key: point at that key
+        key = str(error.instance)
+        return [Issue(code, f'The key "{key}" is not of the expected form ({_describe(error)}).', path + (key,),
+                      at(path + (key,), True))]
+
     if keyword == "additionalProperties":
         allowed = list((error.schema.get("properties") or {}).keys())
         extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ class PolicySource:
     text: str
     data: Any
     positions: dict[Path, Position]
+    not_finite: tuple[Path, ...] = ()  # .nan / .inf values, refused by the loader
 
     def locate(self, path: Path, *, key: bool = False) -> Location:
         """The nearest known position of path, walking up to its parents."""
@@ -60,7 +62,8 @@ def read_text(raw: bytes, name: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start: exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
         raise PolicyInvalid((Issue("policy.file.encoding",
                                    "The file is not valid UTF-8: save it as UTF-8.",
                                    (), Location(name, line, col)),)) from None
@@ -85,8 +88,9 @@ def parse(raw: bytes | str, name: str) -> PolicySource:
         raise PolicyInvalid((Issue("policy.yaml.syntax", f"The YAML cannot be read ({exc}).", (),
                                    Location(name, 1, 1)),)) from None
     positions: dict[Path, Position] = {(): Position((1, 1), (1, 1))}
-    data = _plain(doc, (), positions)
-    return PolicySource(name, text, data, positions)
+    not_finite: list[Path] = []
+    data = _plain(doc, (), positions, not_finite)
+    return PolicySource(name, text, data, positions, tuple(not_finite))
 
 
 def _check_events(text: str, name: str) -> None:
@@ -102,9 +106,8 @@ def _check_events(text: str, name: str) -> None:
             if isinstance(event, events.NodeEvent) and event.anchor is not None:
                 issues.append(Issue("policy.yaml.anchor", "YAML anchors (&name) are not allowed: write each value where it is used.", (), where))
             tag = getattr(event, "tag", None)
-            if tag is not None and not isinstance(event, (events.DocumentStartEvent,)):
-                if not (isinstance(event, events.ScalarEvent) and event.implicit and event.implicit[0]):
-                    issues.append(Issue("policy.yaml.tag", f"Explicit YAML tags ({tag}) are not allowed: remove the tag.", (), where))
+            if isinstance(event, events.NodeEvent) and tag is not None:  # plain nodes carry no tag; "!" is one too
+                issues.append(Issue("policy.yaml.tag", f"Explicit YAML tags ({tag}) are not allowed: remove the tag.", (), where))
             if isinstance(event, events.ScalarEvent) and event.value == "<<" and event.style is None:
                 issues.append(Issue("policy.yaml.merge_key", "Merge keys (<<) are not allowed: write the keys out.", (), where))
             if isinstance(event, (events.MappingStartEvent, events.SequenceStartEvent)):
@@ -137,7 +140,7 @@ def _syntax_hint(exc: MarkedYAMLError) -> str:
     return f"YAML syntax error: {problem}{context}; check indentation, colons and quotes here."
 
 
-def _plain(node: Any, path: Path, positions: dict[Path, Position]) -> Any:
+def _plain(node: Any, path: Path, positions: dict[Path, Position], not_finite: list[Path]) -> Any:
     """Round-trip nodes to plain dicts, lists, str, int, Decimal, bool and None, noting positions."""
     if isinstance(node, dict):
         out = {}
@@ -149,7 +152,7 @@ def _plain(node: Any, path: Path, positions: dict[Path, Position]) -> Any:
                 kl, kc = lc.key(key)
                 vl, vc = lc.value(key)
                 positions[child] = Position((kl + 1, kc + 1), (vl + 1, vc + 1))
-            out[skey] = _plain(node[key], child, positions)
+            out[skey] = _plain(node[key], child, positions, not_finite)
         return out
     if isinstance(node, list):
         lc = getattr(node, "lc", None)
@@ -159,13 +162,16 @@ def _plain(node: Any, path: Path, positions: dict[Path, Position]) -> Any:
             if lc is not None:
                 line, col = lc.item(index)
                 positions[child] = Position((line + 1, col + 1), (line + 1, col + 1))
-            out_list.append(_plain(item, child, positions))
+            out_list.append(_plain(item, child, positions, not_finite))
         return out_list
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):
+        if not math.isfinite(node):
+            not_finite.append(path)
+            return None  # reported by the loader; None keeps the checks away from NaN arithmetic
         return Decimal(repr(float(node)))
     if isinstance(node, (datetime.date, datetime.datetime)):
         return node.isoformat()[:10]
