@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 
@@ -46,11 +46,15 @@ class Issue:
         return out
 
 
-@dataclass(frozen=True, slots=True)
 class IssueList(Exception):
-    """Raised when something cannot be used; carries every issue found, sorted."""
+    """Raised when something cannot be used; carries every issue found, sorted.
 
-    issues: tuple[Issue, ...] = field(default=())
+    A plain class, not a frozen dataclass: Python sets __traceback__ on exceptions as they propagate.
+    """
+
+    def __init__(self, issues: tuple[Issue, ...] = ()):
+        super().__init__(issues)
+        self.issues = tuple(issues)
 
     def __str__(self) -> str:
         return "\n".join(str(i) for i in self.issues)
