@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .compiler import CompiledPolicy, compile_policy
 from .issue import PolicyInvalid, did_you_mean
+from .ledger import ledger_issues, read_ledger
 from .loader import load_policy_file
 from .model import Policy
 
@@ -47,11 +48,18 @@ class Catalog:
     def from_dir(cls, root: str | Path = DEFAULT_ROOT) -> "Catalog":
         """Load every policies/<id>/<version>.yaml; raise PolicyInvalid with the issues of all files."""
         catalog, issues = cls(), []
+        ledger = read_ledger(Path(root))
         for path in sorted(Path(root).glob("*/*.yaml")):
             try:
-                catalog.add(load_policy_file(path, name=_display(path)))
+                policy = load_policy_file(path, name=_display(path))
             except PolicyInvalid as exc:
                 issues += exc.issues
+                continue
+            problems = ledger_issues(policy, ledger)
+            if problems:
+                issues += problems
+            else:
+                catalog.add(policy)
         if issues:
             raise PolicyInvalid(tuple(issues))
         return catalog

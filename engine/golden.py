@@ -74,8 +74,12 @@ def case_files(policy_root: Path, policy_id: str) -> list[Path]:
 
 def run_case(cp: CompiledPolicy, path: Path, coverage: Coverage | None = None) -> CaseResult | None:
     """Check one case file; None when the case is for other versions of the policy."""
-    source = parse(path.read_bytes(), str(path))
-    doc = source.data
+    try:
+        doc = parse(path.read_bytes(), str(path)).data
+    except IssueList as exc:  # a broken case file fails that case, with where it is broken
+        return CaseResult(path.stem, path.stem, False, tuple(str(i) for i in exc.issues), None)
+    if not isinstance(doc, dict):
+        return CaseResult(path.stem, path.stem, False, ("a case file is a mapping with name, submission and expect",), None)
     versions = doc.get("versions")
     if versions and cp.policy.version not in versions:
         return None

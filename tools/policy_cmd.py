@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
-from engine.catalog import Catalog, UnknownPolicy
+from engine.catalog import Catalog, UnknownPolicy, parse_ref
+from engine.edit import set_scalar
+from engine.ledger import ledger_issues, read_ledger, write_ledger
 from engine.golden import Coverage, case_files, percent, run_case
 from engine.issue import PolicyInvalid
-from engine.loader import load_policy_file
+from engine.loader import load_policy_file, load_policy_text
 
 
 def register(commands) -> None:
@@ -25,6 +28,10 @@ def register(commands) -> None:
     show.add_argument("--json", action="store_true", help="print the policy as JSON")
     show.set_defaults(run=run_show)
 
+    publish = sub.add_parser("publish", help="publish a draft: set status published and record its digest")
+    publish.add_argument("ref", metavar="ID@VERSION")
+    publish.set_defaults(run=run_publish)
+
     test = sub.add_parser("test", help="run the golden cases beside a policy and report coverage")
     test.add_argument("ref", nargs="?", metavar="ID@VERSION", help="default: every policy")
     test.set_defaults(run=run_test)
@@ -37,6 +44,9 @@ def run_validate(args) -> int:
         for file in files:
             try:
                 policy = load_policy_file(file)
+                problems = ledger_issues(policy, read_ledger(file.parent.parent))
+                if problems:
+                    raise PolicyInvalid(tuple(problems))
                 results.append({"file": str(file), "valid": True, "policy": policy.ref, "digest": policy.digest, "issues": []})
             except PolicyInvalid as exc:
                 results.append({"file": str(file), "valid": False, "issues": list(exc.issues)})
@@ -97,6 +107,43 @@ def run_show(args) -> int:
     for s in p.sectors:
         print(f"  {s.id:<32} {','.join(s.codes):<14} overrides {', '.join(s.overrides)}")
     return 0
+
+
+def run_publish(args) -> int:
+    try:
+        pid, version = parse_ref(args.ref)
+    except UnknownPolicy as exc:
+        print(f"greenfactory: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    path = args.policies / pid / f"{version}.yaml"
+    if version is None or not path.is_file():
+        print(f"greenfactory: policy.unknown: no file {path}: name an existing id@version.", file=sys.stderr)
+        return 1
+    try:
+        policy = load_policy_file(path)
+        ledger = read_ledger(args.policies)
+        if policy.status == "published" and ledger.get(policy.ref) == policy.digest:
+            print(f"{policy.ref} is already published ({policy.digest})")
+            return 0
+        problems = [i for i in ledger_issues(policy, ledger) if i.code != "policy.published.unrecorded"]
+        if problems:
+            raise PolicyInvalid(tuple(problems))
+        text = set_scalar(policy.text, ("status",), "published")
+        published = load_policy_text(text, str(path), expect_id=pid, expect_version=version)
+    except PolicyInvalid as exc:
+        for issue in exc.issues:
+            print(issue)
+        return 1
+    write_text_atomically(path, text)
+    write_ledger(args.policies, {**ledger, published.ref: published.digest})
+    print(f"published {published.ref} ({published.digest})")
+    return 0
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def run_test(args) -> int:
