@@ -27,6 +27,15 @@ class SourceRef:
     clause: str | None
     level: str | None
 
+    def cite(self) -> dict:
+        """ref, clause and level: the title is listed once per outcome, under sources."""
+        out = {"ref": self.ref}
+        if self.clause:
+            out["clause"] = self.clause
+        if self.level:
+            out["level"] = self.level
+        return out
+
     def to_dict(self) -> dict:
         out = {"ref": self.ref, "title": self.title}
         if self.clause:
