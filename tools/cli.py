@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.catalog import DEFAULT_ROOT
 
 from . import evaluate_cmd, policy_cmd
+from . import service_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     policy_cmd.register(commands)
     evaluate_cmd.register(commands)
+    service_cmd.register(commands)
     return parser
 
 

@@ -1,0 +1,106 @@
+"""Evaluations: submit a self-report under a published policy version; read, list and replay stored ones."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import current_app, jsonify, request, url_for
+from flask_smorest import Blueprint
+
+from .. import evaluation
+from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
+from ..http import body, stamp
+from ..models import Evaluation as Row
+from ..schemas import Evaluation, EvaluationList, EvaluationQuery, EvaluationRequest, EvaluationSummary, Problem, Replay
+
+blp = Blueprint("evaluations", __name__, description="Evaluations")
+READERS = (ENTERPRISE, REVIEWER, AUTHORITY)
+
+
+def _services():
+    return current_app.extensions["greenfactory"]
+
+
+def _policy(row: Row) -> dict:
+    return {"id": row.policy_id, "version": row.policy_version, "digest": row.policy_digest}
+
+
+def _stamped(payload: dict, row: Row, status: int = 200):
+    response = jsonify(payload)
+    response.status_code = status
+    response.headers["X-Policy-Id"] = row.policy_id
+    response.headers["X-Policy-Version"] = row.policy_version
+    response.headers["X-Policy-Digest"] = row.policy_digest
+    return response
+
+
+@blp.route("/evaluations", methods=["POST"])
+@blp.arguments(EvaluationRequest)
+@blp.response(201, Evaluation)
+@blp.alt_response(403, schema=Problem, description="The submission is not for the token's enterprise")
+@blp.alt_response(404, schema=Problem, description="No such published policy version")
+@blp.alt_response(413, schema=Problem)
+@blp.alt_response(415, schema=Problem)
+@blp.alt_response(422, schema=Problem, description="The submission cannot be evaluated: every issue with its path")
+@access(ENTERPRISE)
+@body("json")
+def create_evaluation(args: dict):
+    """Evaluate a submission under a published policy version; store the submission, the outcome and its trace."""
+    created = evaluation.create(_services().store, principal(), args["policy"], args["submission"])
+    row = created.row
+    response = _stamped({"id": row.id, "created_at": row.created_at, "created_by": row.created_by,
+                         "policy": _policy(row), "submission": created.submission, "outcome": created.outcome}, row, 201)
+    response.headers["Location"] = url_for("evaluations.get_evaluation", evaluation_id=row.id)
+    return response
+
+
+@blp.route("/evaluations", methods=["GET"])
+@blp.arguments(EvaluationQuery, location="query")
+@blp.response(200, EvaluationList)
+@access(*READERS)
+def list_evaluations(query: dict):
+    """Evaluations this token may read, newest first: an enterprise its own, reviewers and authorities their
+    region's. Filter by policy (id or id@version), region (a prefix code: 320000 covers 3205xx) and uscc."""
+    services = _services()
+    with services.db.read() as session:
+        rows = evaluation.listing(session, principal(), policy=query.get("policy"), region=query.get("region"),
+                                  uscc=query.get("uscc"), after=query.get("after"), limit=query["limit"])
+    items = [EvaluationSummary().dump({**_summary(r)}) for r in rows]
+    following = None
+    if len(rows) == query["limit"]:
+        args = {k: v for k, v in request.args.items() if k != "after"}
+        following = url_for("evaluations.list_evaluations", **args, after=rows[-1].pk)
+    return {"items": items, "next": following}
+
+
+def _summary(row: Row) -> dict:
+    return {"id": row.id, "created_at": row.created_at, "policy": _policy(row), "uscc": row.uscc, "region": row.region,
+            "sector": row.sector, "period": row.period, "score": row.score}
+
+
+@blp.route("/evaluations/<evaluation_id>", methods=["GET"])
+@blp.response(200, Evaluation)
+@blp.alt_response(404, schema=Problem)
+@access(*READERS)
+def get_evaluation(evaluation_id: str):
+    """A stored evaluation: the submission as received and the outcome with its trace, as stored."""
+    services = _services()
+    with services.db.read() as session:
+        row = evaluation.get(session, principal(), evaluation_id)
+    return _stamped({"id": row.id, "created_at": row.created_at, "created_by": row.created_by, "policy": _policy(row),
+                     "submission": json.loads(row.submission), "outcome": json.loads(row.outcome)}, row)
+
+
+@blp.route("/evaluations/<evaluation_id>/replay", methods=["GET"])
+@blp.response(200, Replay)
+@blp.alt_response(404, schema=Problem)
+@access(REVIEWER, AUTHORITY)
+def replay_evaluation(evaluation_id: str):
+    """Evaluate the stored submission again under the stored policy version and compare the bytes."""
+    services = _services()
+    with services.db.read() as session:
+        row = evaluation.get(session, principal(), evaluation_id)
+        again = evaluation.replay(services.store, session, row)
+    return _stamped({"id": row.id, "policy": _policy(row), "matches": again == row.outcome,
+                     "stored_sha256": hashlib.sha256(row.outcome).hexdigest(),
+                     "replayed_sha256": hashlib.sha256(again).hexdigest()}, row)

@@ -1,0 +1,44 @@
+"""The app factory: settings, database (migrated to head), bundled policies, API, auth and errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from . import api, auth, errors, http
+from .config import Settings
+from .db import Database, connect, upgrade
+from .policy_store import PolicyStore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    store: PolicyStore
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The service. config: lower-case keys are Settings fields (database_url, policies_dir, max_body_bytes,
+    ...), upper-case keys go to Flask's config. Raises policy_store.StartupError when a bundled policy does not
+    validate."""
+    config = dict(config or {})
+    settings = Settings.from_env().updated({k: v for k, v in config.items() if k.islower()})
+    app = Flask(__name__)
+    app.config.update({k: v for k, v in config.items() if k.isupper()})
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    db = connect(settings.database_url)
+    upgrade(db)
+    store = PolicyStore.open(db)
+    store.load_bundled(settings.policies_dir)
+    app.extensions["greenfactory"] = Services(settings, db, store)
+
+    http.init_app(app)  # request id first, so every later refusal carries it
+    auth.init_app(app)
+    http.init_body_checks(app)
+    api.init_app(app)
+    errors.init_app(app)  # after flask-smorest's Api, whose HTTPException handler it replaces
+    return app

@@ -1,0 +1,93 @@
+"""The database: an engine per URL, read and write sessions, and migrations to head.
+
+Every write runs in one transaction that also appends its audit entry. On SQLite, write transactions
+start with BEGIN IMMEDIATE, so two writers queue for the lock instead of one failing half-way; reads
+stay deferred and, in WAL mode, never wait for a writer.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import sqlalchemy_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+WRITE = "gf_write"
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    engine: Engine
+    reader: sessionmaker
+    writer: sessionmaker
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.reader() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back (nothing written) if it raises."""
+        with self.writer.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def connect(url: str) -> Database:
+    """An engine for url (SQLite or PostgreSQL); no connection is made until first use."""
+    url = sqlalchemy_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _sqlite_pragmas(engine)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    writer_engine = engine.execution_options(**{WRITE: True})
+    return Database(engine, sessionmaker(engine, expire_on_commit=False),
+                    sessionmaker(writer_engine, expire_on_commit=False))
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event below decides how to BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema to revision with Alembic, in one transaction where the database allows it."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.execution_options(**{WRITE: True}).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,104 @@
+"""Request plumbing shared by the views: request ids, declared body types, policy stamps, conditional GETs."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Callable
+
+from flask import Flask, Response, current_app, g, request
+
+from .errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from .models import PolicyVersion
+
+JSON = "application/json"
+YAML = "application/yaml"
+YAML_TYPES = (YAML, "application/x-yaml", "text/yaml", "text/x-yaml")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def body(kind: str) -> Callable:
+    """Declare the body a view reads ("json" or "yaml"); checked before the view runs."""
+    def mark(view: Callable) -> Callable:
+        view.gf_body = kind
+        return view
+
+    return mark
+
+
+def _start() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _check_body() -> None:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    kind = getattr(view, "gf_body", None)
+    if kind is None:
+        return
+    mimetype = request.mimetype
+    if kind == "json":
+        if mimetype != JSON:
+            raise UnsupportedMediaType("request.content_type", f"Send the body as {JSON}, not"
+                                       f" {mimetype or 'without a Content-Type'}.")
+        raw = request.get_data(cache=True)  # 413 past the configured limit, before anything is parsed
+        try:
+            json.loads(raw)
+        except UnicodeDecodeError:
+            raise BadRequest("request.json.encoding", "The body is not UTF-8: send JSON as UTF-8.") from None
+        except json.JSONDecodeError as exc:
+            raise BadRequest("request.json.malformed", f"The body is not valid JSON ({exc.msg}): fix it at line"
+                             f" {exc.lineno}, column {exc.colno}.",
+                             [{"code": "request.json.malformed", "message": exc.msg, "path": "$",
+                               "line": exc.lineno, "col": exc.colno}]) from None
+        except RecursionError:
+            raise BadRequest("request.json.too_deep", "The JSON is nested too deeply: flatten it.") from None
+    elif kind == "yaml":
+        if mimetype not in YAML_TYPES:
+            raise UnsupportedMediaType("request.content_type", f"Send the policy as {YAML}, not"
+                                       f" {mimetype or 'without a Content-Type'}.")
+        request.get_data(cache=True)
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def stamp(response: Response, version: PolicyVersion) -> Response:
+    """Name the policy version a response depends on."""
+    response.headers["X-Policy-Id"] = version.policy_id
+    response.headers["X-Policy-Version"] = version.version
+    response.headers["X-Policy-Digest"] = version.digest
+    return response
+
+
+def wants_yaml() -> bool:
+    """YAML when the client prefers it; JSON by default; 406 if it accepts neither."""
+    offered = [JSON, *YAML_TYPES]
+    if not request.accept_mimetypes:
+        return False
+    best = request.accept_mimetypes.best_match(offered)
+    if best is None:
+        raise NotAcceptable("request.not_acceptable", f"This resource is available as {JSON} or {YAML}: accept one.")
+    return best in YAML_TYPES
+
+
+def conditional(response: Response) -> Response:
+    """A strong ETag over the body; 304 when If-None-Match already has it."""
+    response.add_etag()
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Accept")
+    return response.make_conditional(request)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def init_body_checks(app: Flask) -> None:
+    """After authentication: a refused caller learns nothing about bodies."""
+    app.before_request(_check_body)

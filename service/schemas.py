@@ -1,0 +1,149 @@
+"""The API's bodies as marshmallow schemas: they validate requests and describe responses in the OpenAPI document.
+
+Numbers that the engine computes exactly (Decimal) are strings in JSON, as in engine.trace.plain: "86.5", never a
+float. A policy document is the YAML's data with the same rule: integers stay numbers, decimals become strings.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+REF = r"^[a-z0-9][a-z0-9-]{0,63}(@[0-9A-Za-z][0-9A-Za-z._-]{0,39})?$"
+
+
+class Label(Schema):
+    zh = fields.String()
+    en = fields.String()
+
+
+class PolicyStamp(Schema):
+    """The policy version a response depends on."""
+
+    id = fields.String(required=True)
+    version = fields.String(required=True)
+    digest = fields.String(required=True, metadata={"description": "sha256 of the canonical policy document"})
+
+
+class PolicySummary(Schema):
+    id = fields.String()
+    title = fields.Nested(Label, allow_none=True)
+    latest = fields.String(allow_none=True, metadata={"description": "the newest published version"})
+    versions = fields.Integer(metadata={"description": "how many versions this token can see"})
+
+
+class PolicyList(Schema):
+    items = fields.List(fields.Nested(PolicySummary))
+
+
+class VersionSummary(Schema):
+    id = fields.String(attribute="policy_id")
+    version = fields.String()
+    status = fields.String(metadata={"enum": ["draft", "published"]})
+    digest = fields.String()
+    title = fields.Method("title_of", metadata={"type": "object"})
+    origin = fields.String(metadata={"enum": ["bundled", "uploaded"]})
+    created_at = fields.String()
+    created_by = fields.String()
+    updated_at = fields.String()
+    published_at = fields.String(allow_none=True)
+    published_by = fields.String(allow_none=True)
+
+    def title_of(self, row) -> dict:
+        return {"zh": row.title_zh, "en": row.title_en}
+
+
+class VersionList(Schema):
+    policy = fields.String()
+    items = fields.List(fields.Nested(VersionSummary))
+
+
+class Version(VersionSummary):
+    document = fields.Raw(metadata={"type": "object", "description": "the policy as data (comments are in the YAML:"
+                                                                     " ask for application/yaml)"})
+
+
+class EvaluationRequest(Schema):
+    policy = fields.String(required=True, validate=validate.Regexp(REF),
+                           metadata={"example": "green-factory@2025.1",
+                                     "description": "id@version of a published version; a bare id means its latest"})
+    submission = fields.Dict(required=True, metadata={"description": "the self-report, as schemas/submission.schema.json"})
+
+
+class Evaluation(Schema):
+    id = fields.String()
+    created_at = fields.String()
+    created_by = fields.String()
+    policy = fields.Nested(PolicyStamp)
+    submission = fields.Raw(metadata={"type": "object"})
+    outcome = fields.Raw(metadata={"type": "object", "description": "scores, decision and trace; decimals as strings"})
+
+
+class EvaluationSummary(Schema):
+    id = fields.String()
+    created_at = fields.String()
+    policy = fields.Nested(PolicyStamp)
+    uscc = fields.String()
+    region = fields.String()
+    sector = fields.String()
+    period = fields.String()
+    score = fields.String()
+
+
+class EvaluationList(Schema):
+    items = fields.List(fields.Nested(EvaluationSummary))
+    next = fields.String(allow_none=True, metadata={"description": "the address of the next page, if any"})
+
+
+class EvaluationQuery(Schema):
+    policy = fields.String(validate=validate.Regexp(REF))
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    uscc = fields.String(validate=validate.Length(equal=18))
+    after = fields.Integer(validate=validate.Range(min=1), metadata={"description": "cursor from the previous page"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class Replay(Schema):
+    id = fields.String()
+    policy = fields.Nested(PolicyStamp)
+    matches = fields.Boolean(metadata={"description": "true when replaying gives the stored bytes"})
+    stored_sha256 = fields.String()
+    replayed_sha256 = fields.String()
+
+
+class Health(Schema):
+    status = fields.String()
+
+
+class IssueItem(Schema):
+    code = fields.String()
+    message = fields.String()
+    path = fields.String(metadata={"description": "JSON path in the request body, or in the policy document"})
+    file = fields.String()
+    line = fields.Integer()
+    col = fields.Integer()
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with a stable code and every issue found."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    code = fields.String()
+    detail = fields.String()
+    instance = fields.String()
+    request_id = fields.String()
+    issues = fields.List(fields.Nested(IssueItem))
+
+
+def jsonable(value: Any) -> Any:
+    """A policy document for JSON: Decimals as their exact strings, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
