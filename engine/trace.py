@@ -144,20 +144,23 @@ class Outcome:
         }
         if self.trace is not None:
             steps = self.trace.steps
-            out["trace"] = [step_dict(s) for s in steps]
+            # the canonical file name, not where this copy was loaded from: equal digests, equal bytes
+            file = "policies/{}/{}.yaml".format(*self.policy.split("@", 1))
+            out["trace"] = [step_dict(s, file) for s in steps]
             # each cited document once, by ref, rather than its title in every step
             out["sources"] = {p.source.ref: p.source.title for s in steps for p in s.parameters if p.source}
         return out
 
 
-def step_dict(step: Step) -> dict:
+def step_dict(step: Step, file: str) -> dict:
     return {
         "rule": step.rule, "kind": step.kind, "status": step.status, "metric": step.metric,
         "inputs": [{"name": r.name, "value": r.value, "unit": r.unit} for r in step.inputs],
         "parameters": [{"name": p.name, "value": p.value, "unit": p.unit, "scope": p.scope,
                         "source": p.source.cite() if p.source else None, "line": p.line} for p in step.parameters],
         "formula": step.formula, "points": step.points, "max_points": step.max_points,
-        "reason": {"zh": step.reason.zh, "en": step.reason.en}, "line": step.line, "flags": list(step.flags),
+        "reason": {"zh": step.reason.zh, "en": step.reason.en}, "flags": step.flags,
+        "file": file if step.line else None, "line": step.line,
     }
 
 
