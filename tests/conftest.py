@@ -1,19 +1,15 @@
 """Shared fixtures: the bundled policies, the mini fixture policy, example submissions."""
 from __future__ import annotations
 
-import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from engine.catalog import Catalog
 from engine.compiler import compile_policy
-from engine.intake import parse_submission
 from engine.loader import load_policy_file
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples" / "submissions"
+from tests.support import EXAMPLES, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -44,14 +40,3 @@ def cement_raw() -> dict:
 @pytest.fixture
 def general_raw() -> dict:
     return json.loads((EXAMPLES / "general-plant.json").read_text(encoding="utf-8"))
-
-
-def submit(cp, raw: dict, **changes):
-    """parse_submission of a copy of raw with top-level keys replaced (None removes the key)."""
-    doc = copy.deepcopy(raw)
-    for key, value in changes.items():
-        if value is None:
-            doc.pop(key, None)
-        else:
-            doc[key] = value
-    return parse_submission(cp.policy, doc)

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from engine.edit import set_scalar
 from tools.cli import main
 
-from conftest import EXAMPLES, ROOT
+from tests.support import EXAMPLES, ROOT
 
 ISSUE_LINE = re.compile(r"^\S+:\d+:\d+: [a-z_.]+ .+$")
 MINI = ROOT / "tests" / "fixtures" / "mini" / "2025.1.yaml"

@@ -13,7 +13,7 @@ from engine.intake import parse_submission
 from engine.loader import load_policy_text
 from engine.trace import canonical_json
 
-from conftest import submit
+from tests.support import submit
 
 
 def rule(outcome, rule_id):

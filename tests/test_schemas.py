@@ -6,7 +6,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import ROOT
+from tests.support import ROOT
 
 SCHEMAS = sorted((ROOT / "schemas").glob("*.schema.json"))
 
