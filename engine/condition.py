@@ -75,10 +75,30 @@ def show(value: Any) -> str:
 
 def _compare(cond: Compare) -> Test:
     op, value = cond.op, cond.value
-    if cond.field.startswith(("facts.", "data.")):  # the common case, read without a getter call
-        part, name = cond.field.split(".", 1)
-        return _compare_item(part, name, op, value)
-    get = getter(cond.field)
+    if cond.field.startswith(("facts.", "data.")):
+        fast = _fast_item(*cond.field.split(".", 1), op, value)
+        if fast is not None:
+            return fast
+    return _generic(getter(cond.field), op, value)
+
+
+def _fast_item(part: str, name: str, op: str, value: Any) -> Test | None:
+    """facts.x / data.x against a boolean or a number, read inline: the gates run on every evaluation."""
+    if op in ("eq", "ne") and isinstance(value, bool):
+        same = op == "eq"
+        # `is` keeps True apart from 1: a number is never equal to a boolean here
+        if part == "facts":
+            return lambda s: None if (x := s.facts.get(name)) is None else (x is value) == same
+        return lambda s: None if (x := s.data.get(name)) is None else (x is value) == same
+    if op in _ORDER:
+        fn, bound = _ORDER[op], Decimal(value)
+        if part == "facts":
+            return lambda s: None if (x := s.facts.get(name)) is None or isinstance(x, (bool, str)) else fn(x, bound)
+        return lambda s: None if (x := s.data.get(name)) is None else fn(x, bound)
+    return None
+
+
+def _generic(get: Getter, op: str, value: Any) -> Test:
     if op == "present":
         return lambda s: (get(s) is not None) == value
     if op in ("in", "not_in"):
@@ -92,37 +112,6 @@ def _compare(cond: Compare) -> Test:
     if op == "eq":
         return lambda s: None if (x := get(s)) is None else _norm(x) == target
     return lambda s: None if (x := get(s)) is None else _norm(x) != target
-
-
-def _compare_item(part: str, name: str, op: str, value: Any) -> Test:
-    """facts.x / data.x comparisons, specialised by op and value type: they run on every evaluation."""
-    if part == "facts":
-        def read(s):
-            return s.facts.get(name)
-    else:
-        def read(s):
-            return s.data.get(name)
-    if op in ("eq", "ne") and isinstance(value, bool):
-        same = op == "eq"
-        # `is` keeps True apart from 1: a number is never equal to a boolean here
-        if part == "facts":
-            return lambda s: None if (x := s.facts.get(name)) is None else (x is value) == same
-        return lambda s: None if (x := s.data.get(name)) is None else (x is value) == same
-    if op in _ORDER:
-        fn, bound = _ORDER[op], Decimal(value)
-        if part == "facts":
-            return lambda s: None if (x := s.facts.get(name)) is None or isinstance(x, (bool, str)) else fn(x, bound)
-        return lambda s: None if (x := s.data.get(name)) is None else fn(x, bound)
-    if op == "present":
-        return lambda s: (read(s) is not None) == value
-    if op in ("in", "not_in"):
-        members = frozenset(_norm(v) for v in value)
-        want = op == "in"
-        return lambda s: None if (x := read(s)) is None else (_norm(x) in members) == want
-    target = _norm(value)
-    if op == "eq":
-        return lambda s: None if (x := read(s)) is None else _norm(x) == target
-    return lambda s: None if (x := read(s)) is None else _norm(x) != target
 
 
 def _norm(value: Any) -> Any:
