@@ -76,7 +76,7 @@ class Evaluation(Base):
     submission: Mapped[bytes] = mapped_column(LargeBinary)  # the submission's JSON as received, key order kept
     submission_digest: Mapped[str] = mapped_column(String(80))
     outcome: Mapped[bytes] = mapped_column(LargeBinary)  # engine.trace.canonical_json
-    outcome_sha256: Mapped[str] = mapped_column(String(64))
+    outcome_sha256: Mapped[str] = mapped_column(String(80))  # "sha256:" + hex
     score: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[str] = mapped_column(String(32), default=now)
     created_by: Mapped[str] = mapped_column(String(32))

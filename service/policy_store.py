@@ -138,6 +138,8 @@ class PolicyStore:
         checked_ref(policy_id, version)
         row = _find(session, policy_id, version)
         if row is None or (row.status == DRAFT and not drafts):
+            if not _visible(session, select(PolicyVersion).where(PolicyVersion.policy_id == policy_id).limit(1), drafts):
+                raise NotFound("policy.unknown", f'No policy "{policy_id}": list the policies at /api/v1/policies.')
             raise NotFound("policy.version.unknown", f'Policy "{policy_id}" has no version "{version}": list its'
                            f" versions at /api/v1/policies/{policy_id}/versions.")
         return row

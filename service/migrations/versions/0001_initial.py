@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("submission", sa.LargeBinary, nullable=False),
         sa.Column("submission_digest", sa.String(80), nullable=False),
         sa.Column("outcome", sa.LargeBinary, nullable=False),
-        sa.Column("outcome_sha256", sa.String(64), nullable=False),
+        sa.Column("outcome_sha256", sa.String(80), nullable=False),
         sa.Column("score", sa.String(32), nullable=False),
         sa.Column("created_at", sa.String(32), nullable=False),
         sa.Column("created_by", sa.String(32), nullable=False),
