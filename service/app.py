@@ -31,9 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     db = connect(settings.database_url)
-    upgrade(db)
     store = PolicyStore.open(db)
-    store.load_bundled(settings.policies_dir)
+    try:
+        upgrade(db)
+        store.load_bundled(settings.policies_dir)
+    except BaseException:
+        db.dispose()
+        raise
     app.extensions["greenfactory"] = Services(settings, db, store)
 
     http.init_app(app)  # request id first, so every later refusal carries it

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import contextmanager
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,12 +61,17 @@ def _settings(args) -> Settings:
     return Settings.from_env().updated(overrides)
 
 
+@contextmanager
 def _database(args):
+    """The database at the newest schema, its connections closed when the command ends."""
     from service.db import connect, upgrade
 
     db = connect(_settings(args).database_url)
-    upgrade(db)
-    return db
+    try:
+        upgrade(db)
+        yield db
+    finally:
+        db.dispose()
 
 
 def run_serve(args) -> int:
@@ -102,8 +108,7 @@ def run_token_create(args) -> int:
     except ValueError as exc:
         print(f"greenfactory: token.invalid {exc}", file=sys.stderr)
         return 1
-    db = _database(args)
-    with db.write() as session:
+    with _database(args) as db, db.write() as session:
         session.add(row)
         audit.append(session, SYSTEM, "token.create", row.id)
     scope = row.region or row.enterprise or "all"
@@ -115,8 +120,7 @@ def run_token_create(args) -> int:
 def run_token_list(args) -> int:
     from service.models import Token
 
-    db = _database(args)
-    with db.read() as session:
+    with _database(args) as db, db.read() as session:
         for row in session.execute(select(Token).order_by(Token.created_at)).scalars():
             state = f"revoked {row.revoked_at}" if row.revoked_at else "active"
             print(f"{row.id}  {row.role:<12} {row.region or row.enterprise or '-':<18}  {row.created_at}  {state}"
@@ -129,8 +133,7 @@ def run_token_revoke(args) -> int:
     from service.auth import SYSTEM
     from service.models import Token, now
 
-    db = _database(args)
-    with db.write() as session:
+    with _database(args) as db, db.write() as session:
         done = session.execute(update(Token).where(Token.id == args.token_id, Token.revoked_at.is_(None))
                                .values(revoked_at=now())).rowcount
         if done:
@@ -147,9 +150,8 @@ def run_audit_verify(args) -> int:
     from service.models import Evaluation
     from service.policy_store import PolicyStore
 
-    db = _database(args)
-    store = PolicyStore.open(db)
-    with db.read() as session:
+    with _database(args) as db, db.read() as session:
+        store = PolicyStore.open(db)
         entries, findings = audit.verify_chain(session)
         replayed = list(evaluation.verify_all(store, session))
         count = session.scalar(select(func.count()).select_from(Evaluation))
@@ -164,6 +166,6 @@ def run_audit_verify(args) -> int:
 def run_db_upgrade(args) -> int:
     from service.db import current_revision
 
-    db = _database(args)
-    print(f"database at revision {current_revision(db)}", file=sys.stderr)
+    with _database(args) as db:
+        print(f"database at revision {current_revision(db)}", file=sys.stderr)
     return 0
