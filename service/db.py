@@ -1,12 +1,14 @@
 """The database: an engine per URL, read and write sessions, and migrations to head.
 
 Every write runs in one transaction that also appends its audit entry. On SQLite, write transactions
-start with BEGIN IMMEDIATE, so two writers queue for the lock instead of one failing half-way; reads
-stay deferred and, in WAL mode, never wait for a writer.
+start with BEGIN IMMEDIATE, so two writers queue for the lock instead of one failing half-way (and the
+writers of one process queue on a threading lock first, which is fairer and faster than SQLite's busy
+sleeps); reads stay deferred and, in WAL mode, never wait for a writer.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -28,6 +30,7 @@ class Database:
     engine: Engine
     reader: sessionmaker
     writer: sessionmaker
+    write_lock: AbstractContextManager  # SQLite: writers of this process queue here, not in SQLite's busy sleeps
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -37,7 +40,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back (nothing written) if it raises."""
-        with self.writer.begin() as session:
+        with self.write_lock, self.writer.begin() as session:
             yield session
 
     def dispose(self) -> None:
@@ -56,8 +59,9 @@ def connect(url: str) -> Database:
     else:
         engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     writer_engine = engine.execution_options(**{WRITE: True})
+    lock = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
     return Database(engine, sessionmaker(engine, expire_on_commit=False),
-                    sessionmaker(writer_engine, expire_on_commit=False))
+                    sessionmaker(writer_engine, expire_on_commit=False), lock)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -26,14 +25,7 @@ from .models import AuditEntry, Evaluation, PolicyVersion
 from .policy_store import PolicyStore
 
 
-@dataclass(frozen=True, slots=True)
-class Created:
-    row: Evaluation
-    submission: Any  # the parsed JSON, as received
-    outcome: dict  # the outcome with its trace, as in the stored canonical JSON
-
-
-def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Created:
+def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Evaluation:
     """Evaluate and store, in one transaction with the audit entry; nothing is written if anything fails."""
     claimed = submission.get("enterprise") if isinstance(submission, dict) else None
     uscc = claimed.get("uscc") if isinstance(claimed, dict) else None
@@ -58,7 +50,7 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Cre
         session.add(row)
         audit.append(session, who, "evaluation.create", row.id, input_digest=audit.sha256(received),
                      policy_digest=version.digest, outcome_digest=row.outcome_sha256)
-    return Created(row, submission, json.loads(blob))
+    return row
 
 
 def get(session: Session, who: Principal, evaluation_id: str) -> Evaluation:
