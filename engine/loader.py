@@ -137,7 +137,8 @@ def _build(source: PolicySource) -> m.Policy:
         indicators=tuple(indicators),
         gates=tuple(m.Gate(g["id"], g["kind"], label(g["label"]), condition(g["pass_when"]), ref(g.get("source")),
                            line(("gates", n))) for n, g in enumerate(doc.get("gates", []))),
-        bonus=bonus, decision=decision, file=source.name, digest=digest(doc), text=source.text, data=doc)
+        bonus=bonus, decision=decision, file=source.name, digest=digest(doc), text=source.text, data=doc,
+        positions=source.positions)
 
 
 def label(d: dict | None) -> m.Label | None:

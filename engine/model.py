@@ -267,6 +267,7 @@ class Policy:
     digest: str
     text: str  # the YAML as written, comments included
     data: dict  # the plain document, for JSON views and diffs
+    positions: dict = None  # path -> source.Position of every key and value, for diffs  # type: ignore[assignment]
 
     @property
     def ref(self) -> str:
@@ -275,6 +276,14 @@ class Policy:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for ind in self.indicators for rule in ind.rules)
+
+    def line_of(self, path: tuple) -> int:
+        """The line of a path in the file (nearest known parent), for pointing at a change."""
+        probe = tuple(path)
+        while probe and probe not in (self.positions or {}):
+            probe = probe[:-1]
+        pos = (self.positions or {}).get(probe)
+        return pos.key[0] if pos else 1
 
     def sector(self, sector_id: str) -> Sector | None:
         return next((s for s in self.sectors if s.id == sector_id), None)

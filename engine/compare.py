@@ -1,0 +1,123 @@
+"""One submission under two policy versions: per-rule deltas, reasons side by side, decision flips."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .compiler import CompiledPolicy
+from .evaluator import RegionalBaseline, evaluate
+from .intake import intake_for, parse_submission
+from .trace import Outcome
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDelta:
+    rule: str
+    before: Decimal | None  # None: the rule is not in that version
+    after: Decimal | None
+    delta: Decimal
+    before_max: Decimal | None
+    after_max: Decimal | None
+    before_status: str | None
+    after_status: str | None
+    before_reason: dict | None  # {"zh", "en"}
+    after_reason: dict | None
+    before_line: int | None
+    after_line: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.delta != 0 or self.before_status != self.after_status
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    before: Outcome
+    after: Outcome
+    rules: tuple[RuleDelta, ...]
+    gate_changes: tuple[tuple[str, str | None, str | None], ...]
+    flips: tuple[tuple[str, Any, Any], ...]  # decision fields whose value changed
+    not_read: dict  # keys of the submission a version does not read, by version ref
+
+    @property
+    def total_delta(self) -> Decimal:
+        return self.after.total - self.before.total
+
+    @property
+    def score_delta(self) -> Decimal:
+        return self.after.score - self.before.score
+
+    def to_dict(self) -> dict:
+        def side(o: Outcome) -> dict:
+            return {"policy": o.policy, "policy_digest": o.policy_digest, "total": str(o.total), "bonus": str(o.bonus),
+                    "score": str(o.score), "decision": {k: _plain(v) for k, v in o.decision}}
+        return {
+            "submission_digest": self.before.submission_digest, "from": side(self.before), "to": side(self.after),
+            "total_delta": str(self.total_delta), "score_delta": str(self.score_delta),
+            "rules": [{"rule": r.rule, "from": _plain(r.before), "to": _plain(r.after), "delta": str(r.delta),
+                       "from_max": _plain(r.before_max), "to_max": _plain(r.after_max),
+                       "from_status": r.before_status, "to_status": r.after_status, "changed": r.changed,
+                       "from_reason": r.before_reason, "to_reason": r.after_reason,
+                       "from_line": r.before_line, "to_line": r.after_line} for r in self.rules],
+            "gate_changes": [{"gate": g, "from": a, "to": b} for g, a, b in self.gate_changes],
+            "flips": [{"field": f, "from": _plain(a), "to": _plain(b)} for f, a, b in self.flips],
+            "not_read": self.not_read,
+        }
+
+
+def project(raw: dict, cp: CompiledPolicy) -> tuple[dict, list[str]]:
+    """The submission with only the keys this policy reads, and the keys it left out."""
+    intake = intake_for(cp.policy)
+    known = {"data": intake.inputs, "facts": intake.facts, "cases": intake.case_keys, "evidence": intake.evidence_keys}
+    out, dropped = dict(raw), []
+    for part, keys in known.items():
+        section = raw.get(part)
+        if isinstance(section, dict):
+            out[part] = {k: v for k, v in section.items() if k in keys}
+            dropped += [f"{part}.{k}" for k in section if k not in keys]
+    return out, dropped
+
+
+def compare(before: CompiledPolicy, after: CompiledPolicy, raw: dict,
+            baseline: RegionalBaseline | None = None) -> Comparison:
+    """Evaluate raw under both versions (each reading only what it knows) and line the results up."""
+    raw_a, dropped_a = project(raw, before)
+    raw_b, dropped_b = project(raw, after)
+    a = evaluate(before, parse_submission(before.policy, raw_a), baseline=baseline)
+    b = evaluate(after, parse_submission(after.policy, raw_b), baseline=baseline)
+    steps_a = {s.rule: s for s in a.trace if s.kind == "indicator"}
+    steps_b = {s.rule: s for s in b.trace if s.kind == "indicator"}
+    results_a = {r.id: r for r in a.rules}
+    results_b = {r.id: r for r in b.rules}
+    order = list(dict.fromkeys([*results_a, *results_b]))
+    deltas = []
+    for rid in order:
+        ra, rb = results_a.get(rid), results_b.get(rid)
+        sa, sb = steps_a.get(rid), steps_b.get(rid)
+        deltas.append(RuleDelta(
+            rid, ra.points if ra else None, rb.points if rb else None,
+            (rb.points if rb else ZERO) - (ra.points if ra else ZERO),
+            ra.max_points if ra else None, rb.max_points if rb else None,
+            ra.status if ra else None, rb.status if rb else None,
+            {"zh": sa.reason.zh, "en": sa.reason.en} if sa else None,
+            {"zh": sb.reason.zh, "en": sb.reason.en} if sb else None,
+            sa.line if sa else None, sb.line if sb else None))
+    gates_a = {g.id: g.status for g in a.gates}
+    gates_b = {g.id: g.status for g in b.gates}
+    gate_changes = tuple((g, gates_a.get(g), gates_b.get(g)) for g in dict.fromkeys([*gates_a, *gates_b])
+                         if gates_a.get(g) != gates_b.get(g))
+    da, db = dict(a.decision), dict(b.decision)
+    flips = tuple((k, da.get(k), db.get(k)) for k in dict.fromkeys([*da, *db]) if da.get(k) != db.get(k))
+    not_read = {k: v for k, v in ((before.policy.ref, dropped_a), (after.policy.ref, dropped_b)) if v}
+    return Comparison(a, b, tuple(deltas), gate_changes, flips, not_read)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
