@@ -8,8 +8,7 @@ from pathlib import Path
 
 from engine.catalog import DEFAULT_ROOT
 
-from . import evaluate_cmd, policy_cmd
-from . import service_cmd
+from . import compare_cmd, evaluate_cmd, policy_cmd, service_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     policy_cmd.register(commands)
     evaluate_cmd.register(commands)
+    compare_cmd.register(commands)
     service_cmd.register(commands)
     return parser
 

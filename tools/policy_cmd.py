@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from engine.catalog import Catalog, UnknownPolicy, parse_ref
+from engine.diff import diff_policies
 from engine.edit import set_scalar
 from engine.ledger import ledger_issues, read_ledger, write_ledger
 from engine.golden import Coverage, case_files, percent, run_case
@@ -27,6 +28,12 @@ def register(commands) -> None:
     show.add_argument("ref", metavar="ID@VERSION")
     show.add_argument("--json", action="store_true", help="print the policy as JSON")
     show.set_defaults(run=run_show)
+
+    diff = sub.add_parser("diff", help="what changed between two versions, located in both files")
+    diff.add_argument("before", metavar="A", help="id@version")
+    diff.add_argument("after", metavar="B", help="id@version (also of another policy)")
+    diff.add_argument("--json", action="store_true", help="print the changes as JSON")
+    diff.set_defaults(run=run_diff)
 
     publish = sub.add_parser("publish", help="publish a draft: set status published and record its digest")
     publish.add_argument("ref", metavar="ID@VERSION")
@@ -106,6 +113,28 @@ def run_show(args) -> int:
     print(f"key sectors: {len(p.sectors)}")
     for s in p.sectors:
         print(f"  {s.id:<32} {','.join(s.codes):<14} overrides {', '.join(s.overrides)}")
+    return 0
+
+
+def run_diff(args) -> int:
+    catalog = _catalog(args)
+    a = catalog and _get(catalog, args.before)
+    b = a and _get(catalog, args.after)
+    if b is None:
+        return 1
+    changes = diff_policies(a.policy, b.policy)
+    if args.json:
+        print(json.dumps({"from": {"policy": a.policy.ref, "digest": a.policy.digest},
+                          "to": {"policy": b.policy.ref, "digest": b.policy.digest},
+                          "changes": [c.to_dict(a.policy, b.policy) for c in changes]}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{a.policy.ref} ({a.policy.digest[:19]}…) → {b.policy.ref} ({b.policy.digest[:19]}…)")
+    for change in changes:
+        print(change.text(a.policy, b.policy))
+    counts = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    print(f"{len(changes)} changes" + (": " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) if counts else ""))
     return 0
 
 
