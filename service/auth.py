@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.region import region_problem
 from engine.uscc import uscc_problem
@@ -125,11 +125,16 @@ def _authenticate() -> Principal:
         raise Unauthorized("auth.token.invalid", "The Authorization header is not Bearer followed by a gf_ token:"
                            " check how the token is sent.", headers=challenge)
     db = current_app.extensions["greenfactory"].db
-    with db.read() as session:
-        row = session.execute(select(Token).where(Token.secret_sha256 == secret_digest(secret))).scalar_one_or_none()
+    with db.engine.connect() as connection:  # a Core query: a third of an ORM session's cost, on every request
+        row = connection.execute(_TOKEN_LOOKUP, {"digest": secret_digest(secret)}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("auth.token.invalid", "The token is unknown or revoked: ask for a new one.", headers=challenge)
     return Principal(row.id, row.role, row.region, row.enterprise)
+
+
+_TOKEN_LOOKUP = (select(Token.__table__.c.id, Token.__table__.c.role, Token.__table__.c.region,
+                        Token.__table__.c.enterprise, Token.__table__.c.revoked_at)
+                 .where(Token.__table__.c.secret_sha256 == bindparam("digest")))
 
 
 def _check_access() -> None:

@@ -32,8 +32,7 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Eva
     if who.role == ENTERPRISE and isinstance(uscc, str) and uscc != who.enterprise:
         raise Forbidden("auth.enterprise.mismatch", "An enterprise token submits for its own enterprise only: the"
                         " submission's enterprise.uscc must be the token's.")
-    with store.db.read() as session:
-        version, cp = store.resolve(session, ref)
+    version, cp = store.published(ref)
     try:
         sub = parse_submission(cp.policy, submission)
     except SubmissionInvalid as exc:  # locate the issues in the request body, under "submission"

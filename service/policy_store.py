@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -57,10 +57,22 @@ class PolicyStore:
     db: Database
     _compiled: dict[str, CompiledPolicy]
     _lock: threading.Lock
+    _published: dict = field(default_factory=dict)  # id@version -> (row, compiled): published versions never change
 
     @classmethod
     def open(cls, db: Database) -> "PolicyStore":
         return cls(db, {}, threading.Lock())
+
+    def published(self, ref: str) -> tuple[PolicyVersion, CompiledPolicy]:
+        """resolve() without a database round trip for an id@version already seen: it cannot have changed."""
+        hit = self._published.get(ref)
+        if hit is not None:
+            return hit
+        with self.db.read() as session:
+            found = self.resolve(session, ref)
+        if parse_ref(ref)[1] is not None:  # a bare id means the latest, which a publish can change
+            self._published[ref] = found
+        return found
 
     # -- compiling -------------------------------------------------------------------------------
     def compiled(self, row: PolicyVersion) -> CompiledPolicy:
