@@ -73,7 +73,9 @@ def _score_value(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, x: De
     return found
 
 
-def _score_products(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, sub: Submission) -> Scored:
+def _score_products(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, sub: Submission,
+                    entries: dict | None = None) -> Scored:
+    """entries: each product's threshold row when another backend chose them; else the sector's or the general one."""
     m = cm.metric
     candidates = sorted((p for p in sub.products if p.id in cm.products),
                         key=lambda p: (-(p.energy_use_tce or ZERO), p.id))
@@ -85,12 +87,13 @@ def _score_products(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, su
         return found
     if len(chosen) == 1:
         p = chosen[0]
-        found = _score_value(cp, cr, cm, p.values[m.value], cm.entry(sub.sector, p.id, None))
+        entry = cm.entry(sub.sector, p.id, None) if entries is None else entries[p.id]
+        found = _score_value(cp, cr, cm, p.values[m.value], entry)
         found.products = chosen
         return found
     parts = []
     for p in chosen:
-        entry = cm.entry(sub.sector, p.id, None)
+        entry = cm.entry(sub.sector, p.id, None) if entries is None else entries[p.id]
         parts.append((p, entry, linear_share(p.values[m.value], entry.row.baseline, entry.row.leading, cm.higher)))
     found = Scored("scored", cm, "product:" + "+".join(p.id for p in chosen))
     found.products, found.parts = chosen, tuple(parts)
@@ -99,14 +102,18 @@ def _score_products(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, su
     return found
 
 
-def _score_cases(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, sub: Submission) -> Scored:
+def _score_cases(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, sub: Submission,
+                 entry=None) -> Scored:
+    """entry: the threshold row when another backend chose it; else the sector's or the general one."""
     m = cm.metric
     cases = sub.cases.get(m.input)
     if cases is None:
         return Scored("not_reported", cm)
     counted = sum(1 for c in cases if c.evidence or not m.requires_evidence)
     if m.method != "count":  # a count of cases scored linearly or by bands
-        found = _score_value(cp, cr, cm, Decimal(counted), cm.entry(sub.sector, None, None))
+        if entry is None:
+            entry = cm.entry(sub.sector, None, None)
+        found = _score_value(cp, cr, cm, Decimal(counted), entry)
     else:
         found = Scored("scored", cm, "general",
                        min(m.per_case * counted, cr.rule.points).quantize(cp.quantum, rounding=cp.rounding))
