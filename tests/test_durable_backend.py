@@ -1,0 +1,172 @@
+"""The durable-rules backend gives the built-in backend's outcomes byte for byte, and keeps durable's quirks inside.
+
+Every test but the last needs the optional extra; they are skipped, saying so, when durable-rules is not installed.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from engine import durable_backend
+from engine.backend import get_backend
+from engine.compiler import compile_policy
+from engine.durable_backend import DurableBackend, DurableBackendError, DurableUnavailable, require_durable
+from engine.evaluator import evaluate
+from engine.generate import generate_submissions
+from engine.intake import parse_submission
+from engine.loader import load_policy_file
+from engine.trace import canonical_json
+
+from tests.support import ROOT, submit
+
+
+def _installed() -> bool:
+    try:
+        require_durable()
+    except DurableUnavailable:
+        return False
+    return True
+
+
+needs_durable = pytest.mark.skipif(not _installed(), reason="durable-rules is not installed: pip install -e .[durable]")
+
+
+@pytest.fixture(scope="module")
+def conditions():
+    """A policy with every condition form: all/any/not, every op, every kind of field."""
+    return compile_policy(load_policy_file(ROOT / "tests" / "fixtures" / "conditions" / "2025.1.yaml"))
+
+
+def differences(cp, n: int, seed: int) -> tuple[list[int], Counter]:
+    """Indexes of generated submissions whose outcomes differ between backends, and what the outcomes covered."""
+    seen: Counter = Counter()
+    mismatched = []
+    with DurableBackend(cp) as backend:
+        for i, raw in enumerate(generate_submissions(cp.policy, n, seed)):
+            sub = parse_submission(cp.policy, raw)
+            expected = evaluate(cp, sub)
+            if canonical_json(backend.evaluate(sub)) != canonical_json(expected):
+                mismatched.append(i)
+            seen.update([f"sector:{expected.sector}"] + [f"gate:{g.status}" for g in expected.gates]
+                        + [f"rule:{r.status}" for r in expected.rules]
+                        + [f"scope:{r.scope.split(':')[0]}" for r in expected.rules if r.scope]
+                        + [f"eligible:{expected.decided('eligible')}", f"bonus:{expected.bonus > 0}"]
+                        + [f"flag:{f.split(':')[0]}" for f in expected.flags])
+    return mismatched, seen
+
+
+@needs_durable
+@pytest.mark.parametrize("ref, seed", [("green-factory@2025.1", 20251), ("green-factory-js@2025.1", 20252)])
+def test_backends_agree_on_5000_generated_submissions_per_bundled_policy(catalog, ref, seed):
+    cp = catalog.get(ref)
+    mismatched, seen = differences(cp, 5000, seed)
+    assert mismatched == []
+    assert {k[7:] for k in seen if k.startswith("sector:")} == {s.id for s in cp.policy.sectors} | {"general"}
+    for covered in ("gate:passed", "gate:failed", "gate:undetermined", "rule:scored", "rule:not_reported",
+                    "scope:general", "scope:sector", "scope:product",
+                    "eligible:True", "eligible:False", "eligible:None",
+                    "flag:evidence_missing", "flag:industry_code_mismatch"):
+        assert seen[covered] > 0, covered
+    if cp.policy.bonus:
+        assert seen["bonus:True"] and seen["bonus:False"]
+    if any(r.applies_when for r in cp.policy.rules):
+        assert seen["rule:not_applicable"] > 0
+
+
+@needs_durable
+def test_backends_agree_on_every_condition_form(conditions):
+    mismatched, seen = differences(conditions, 2000, 7)
+    assert mismatched == []
+    assert seen["rule:no_metric"] and seen["rule:not_applicable"] and seen["gate:undetermined"]
+
+
+@needs_durable
+def test_backends_agree_on_the_mini_policy(mini):
+    assert differences(mini, 1000, 11)[0] == []
+
+
+@needs_durable
+def test_concurrent_calls_give_the_sequential_results(general, jiangsu):
+    """Threads share one backend per policy, two policies at once, with the GIL switching every 10 µs."""
+    work = []
+    for cp in (general, jiangsu):
+        backend = DurableBackend(cp)
+        for raw in generate_submissions(cp.policy, 150, 3):
+            sub = parse_submission(cp.policy, raw)
+            work.append((backend, sub, canonical_json(backend.evaluate(sub))))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = list(pool.map(lambda w: canonical_json(w[0].evaluate(w[1])), work * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    assert got == [expected for _, _, expected in work] * 3
+
+
+@needs_durable
+def test_each_evaluation_deletes_its_session(general, cement_raw):
+    """durable-rules holds at most 1,024 live sessions per ruleset: 1,100 in a row pass only if each is deleted."""
+    sub = submit(general, cement_raw)
+    backend = DurableBackend(general)
+    first = canonical_json(backend.evaluate(sub))
+    for _ in range(1100):
+        backend.evaluate(sub, trace=False)
+    assert canonical_json(backend.evaluate(sub)) == first
+
+
+@needs_durable
+def test_an_action_that_raises_is_raised(general, cement_raw, monkeypatch):
+    """durable-rules stores an action's exception in the session state; the backend raises it."""
+    sub = submit(general, cement_raw)
+    backend = DurableBackend(general)
+
+    def fail(c, key, value):
+        raise RuntimeError("action failed")
+
+    monkeypatch.setattr(durable_backend, "_write", fail)
+    with pytest.raises(DurableBackendError) as info:
+        backend.evaluate(sub)
+    assert info.value.code == "backend.durable.action_failed"
+    monkeypatch.undo()
+    assert canonical_json(backend.evaluate(sub)) == canonical_json(evaluate(general, sub))
+
+
+@needs_durable
+def test_no_timer_threads_and_a_closed_backend_refuses(general, cement_raw):
+    sub = submit(general, cement_raw)
+    threads = threading.active_count()
+    backend = DurableBackend(general)
+    backend.evaluate(sub)
+    assert threading.active_count() == threads  # durable's Host would start two dispatch timers
+    backend.close()
+    with pytest.raises(DurableBackendError) as info:
+        backend.evaluate(sub)
+    assert info.value.code == "backend.durable.closed"
+
+
+@needs_durable
+def test_the_registry_offers_both_backends(general, cement_raw):
+    sub = submit(general, cement_raw)
+    expected = canonical_json(evaluate(general, sub))
+    assert canonical_json(get_backend()(general).evaluate(sub)) == expected
+    assert canonical_json(get_backend("durable")(general).evaluate(sub)) == expected
+
+
+def test_without_the_extra_the_durable_backend_says_what_to_install(general, cement_raw, monkeypatch):
+    monkeypatch.setitem(sys.modules, "durable", None)  # import durable now fails, as when it is not installed
+    durable_backend._durable.cache_clear()
+    try:
+        with pytest.raises(DurableUnavailable) as info:
+            DurableBackend(general)
+        assert info.value.code == "backend.durable.unavailable"
+        with pytest.raises(ImportError):
+            get_backend("durable")(general)
+        sub = submit(general, cement_raw)
+        assert get_backend()(general).evaluate(sub).score == evaluate(general, sub).score
+    finally:
+        durable_backend._durable.cache_clear()
