@@ -9,6 +9,7 @@ from .arithmetic import MODES
 from .condition import Test, compile_condition, fields_read, getter
 from .model import Award, BonusItem, Gate, Metric, Policy, Rule, ThresholdRow, Tier
 from .submission import Submission
+from .trace import GateResult
 
 RowKey = tuple[str | None, str | None, str | None]  # sector, product, tier
 
@@ -57,6 +58,7 @@ class CompiledGate:
     gate: Gate
     test: Test
     fields: tuple[str, ...]
+    results: dict  # True / False / None -> its GateResult, built once rather than per evaluation
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,9 @@ class CompiledPolicy:
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
     rules = tuple(_compile_rule(rule) for rule in policy.rules)
-    gates = tuple(CompiledGate(g, compile_condition(g.pass_when), fields_read(g.pass_when)) for g in policy.gates)
+    gates = tuple(CompiledGate(g, compile_condition(g.pass_when), fields_read(g.pass_when),
+                               {True: GateResult(g.id, g.kind, "passed"), False: GateResult(g.id, g.kind, "failed"),
+                                None: GateResult(g.id, g.kind, "undetermined")}) for g in policy.gates)
     bonus = ()
     if policy.bonus:
         bonus = tuple(

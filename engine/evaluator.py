@@ -36,84 +36,66 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
              trace: bool = True, baseline: RegionalBaseline | None = None) -> Outcome:
     """Totals, bonus, decision and trace from each gate's result and each rule's score, in policy order.
 
-    Every backend ends here, so that they differ only in how they match.
+    Every backend ends here, so that they differ only in how they match. The trace keeps what was
+    computed here and renders the steps when it is first read.
     """
-    records: list | None = [] if trace else None
-
-    gates = []
-    for cg, result in zip(cp.gates, gate_results):
-        status = "undetermined" if result is None else "passed" if result else "failed"
-        gates.append(GateResult(cg.gate.id, cg.gate.kind, status))
-        if records is not None:
-            records.append((explain.gate_step, (cg, sub, status)))
+    gates = tuple(cg.results[result] for cg, result in zip(cp.gates, gate_results))
 
     rules = []
     pillars = dict.fromkeys(cp.pillar_ids, ZERO)
     earned = applicable = ZERO
     count_not_applicable = cp.policy.not_applicable == "zero"
     for cr, found in zip(cp.rules, scored):
-        flags = flags_of(cr, found, sub)
         rule = cr.rule
-        rules.append(RuleResult(rule.id, rule.indicator, rule.pillar, found.status,
-                                found.metric.metric.id if found.metric else None, found.scope, found.points,
-                                rule.points, flags))
-        if records is not None:
-            records.append((explain.rule_step, (cp, cr, sub, found, flags)))
-        pillars[rule.pillar] += found.points
-        earned += found.points
-        if count_not_applicable or found.status != "not_applicable":
+        status, points = found.status, found.points
+        flags = flags_of(cr, found, sub) if rule.evidence == "required" and status == "scored" else ()
+        rules.append(RuleResult(rule.id, rule.indicator, rule.pillar, status,
+                                found.metric.metric.id if found.metric else None, found.scope, points, rule.points, flags))
+        pillars[rule.pillar] += points
+        earned += points
+        if count_not_applicable or status != "not_applicable":
             applicable += rule.points
 
-    if records is not None:
-        records += [(explain.pillar_step, (p, pillars[p.id])) for p in cp.policy.pillars]
     rescaled = cp.policy.not_applicable == "rescale" and applicable != cp.policy.total_points
     total = rescale(earned, applicable, cp.policy.total_points, cp.quantum, cp.rounding) if rescaled else earned
-    if records is not None:
-        records.append((explain.total_step, (cp, earned, applicable, total, rescaled)))
-    bonus = _bonus(cp, sub, records)
+    won, raw_bonus, bonus = _bonus(cp, sub)
     score = total + bonus
     flags = [f"{f}:{r.id}" for r in rules for f in r.flags]
     if sub.sector != GENERAL and not any(sub.industry_code.startswith(c) for c in cp.sector_codes.get(sub.sector, ())):
         flags.append("industry_code_mismatch")
-    decision = _decision(cp, gates, score, baseline, records)
-    return Outcome(cp.policy.ref, cp.policy.digest, sub.digest, sub.sector, tuple(gates), tuple(rules),
-                   tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(flags),
-                   Trace(records) if records is not None else None)
+    eligible, meets, decision = _decision(cp, gates, score, baseline)
+    record = None
+    if trace:
+        record = Trace(explain.steps, (cp, sub, gates, scored, rules, pillars, earned, applicable, total, rescaled,
+                                       won, raw_bonus, bonus, eligible, score, baseline, meets))
+    return Outcome(cp.policy.ref, cp.policy.digest, sub.digest, sub.sector, gates, tuple(rules),
+                   tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(flags), record)
 
 
-def _bonus(cp: CompiledPolicy, sub: Submission, records) -> Decimal:
+def _bonus(cp: CompiledPolicy, sub: Submission) -> tuple[list, Decimal, Decimal]:
+    """The award each bonus item won (or None), their sum, and the sum capped and rounded."""
     if cp.policy.bonus is None:
-        return ZERO
-    raw = ZERO
-    for cb in cp.bonus:
-        won = next((ca.award for ca in cb.awards if ca.test(sub) is True), None)
-        if won is not None:
-            raw += won.points
-        if records is not None:
-            records.append((explain.bonus_item_step, (cb, sub, won)))
-    cap = cp.policy.bonus.max_points
-    bonus = min(raw, cap).quantize(cp.quantum, rounding=cp.rounding)
-    if records is not None:
-        records.append((explain.bonus_total_step, (raw, cap, bonus)))
-    return bonus
+        return [], ZERO, ZERO
+    won = [next((ca.award for ca in cb.awards if ca.test(sub) is True), None) for cb in cp.bonus]
+    raw = sum((award.points for award in won if award is not None), ZERO)
+    return won, raw, min(raw, cp.policy.bonus.max_points).quantize(cp.quantum, rounding=cp.rounding)
 
 
-def _decision(cp: CompiledPolicy, gates: list[GateResult], score: Decimal, baseline: RegionalBaseline | None,
-              records) -> tuple:
-    failed = [g.id for g in gates if g.status == "failed"]
-    unknown = [g.id for g in gates if g.status == "undetermined"]
-    eligible = False if failed else (None if unknown else True)
-    if records is not None:
-        records.append((explain.eligible_step, (eligible, failed, unknown)))
+def _decision(cp: CompiledPolicy, gates: tuple[GateResult, ...], score: Decimal,
+              baseline: RegionalBaseline | None) -> tuple:
+    eligible = True
+    for g in gates:
+        if g.status == "failed":
+            eligible = False
+            break
+        if g.status == "undetermined":
+            eligible = None
     meets = None
     rb = cp.policy.decision.regional_baseline
-    if rb is not None:
-        if baseline is not None:
-            meets = score >= baseline.mean if rb.op == "ge" else score > baseline.mean
-        if records is not None:
-            records.append((explain.baseline_step, (rb.op, score, baseline, meets)))
+    if rb is not None and baseline is not None:
+        meets = score >= baseline.mean if rb.op == "ge" else score > baseline.mean
     recommended = False if eligible is False or meets is False else (True if eligible and meets else None)
     described = None if baseline is None else {"snapshot": baseline.snapshot, "scope": baseline.scope,
                                               "size": baseline.size, "mean": baseline.mean}
-    return (("eligible", eligible), ("meets_regional_baseline", meets), ("recommended", recommended),
-            ("baseline", described))
+    return eligible, meets, (("eligible", eligible), ("meets_regional_baseline", meets), ("recommended", recommended),
+                             ("baseline", described))

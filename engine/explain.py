@@ -5,6 +5,7 @@ Called only when a trace is read; nothing here feeds back into a score.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Iterator
 
 from .compiler import CompiledGate, CompiledPolicy, CompiledRule
 from .condition import describe, getter
@@ -15,6 +16,28 @@ from .trace import Parameter, Reading, Step
 
 GATE_WORDS = {"passed": ("通过", "passed"), "failed": ("未通过", "failed"), "undetermined": ("无法判定", "cannot be determined")}
 STATUS_WORDS = {True: "true", False: "false", None: "undetermined"}
+
+
+def steps(cp: CompiledPolicy, sub: Submission, gates, scored, rules, pillars, earned, applicable, total, rescaled,
+          won, raw_bonus, bonus, eligible, score, baseline, meets) -> Iterator[Step]:
+    """Every step in policy order: gates, rules, pillar subtotals, total, bonus, decision."""
+    for cg, result in zip(cp.gates, gates):
+        yield gate_step(cg, sub, result.status)
+    for cr, found, result in zip(cp.rules, scored, rules):
+        yield rule_step(cp, cr, sub, found, result.flags)
+    for pillar in cp.policy.pillars:
+        yield pillar_step(pillar, pillars[pillar.id])
+    yield total_step(cp, earned, applicable, total, rescaled)
+    if cp.policy.bonus is not None:
+        for cb, award in zip(cp.bonus, won):
+            yield bonus_item_step(cb, sub, award)
+        yield bonus_total_step(raw_bonus, cp.policy.bonus.max_points, bonus)
+    failed = [g.id for g in gates if g.status == "failed"]
+    unknown = [g.id for g in gates if g.status == "undetermined"]
+    yield eligible_step(eligible, failed, unknown)
+    rb = cp.policy.decision.regional_baseline
+    if rb is not None:
+        yield baseline_step(rb.op, score, baseline, meets)
 
 
 def gate_step(cg: CompiledGate, sub: Submission, status: str) -> Step:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 import orjson
 
@@ -70,22 +70,22 @@ class RuleResult(NamedTuple):
 
 
 class Trace:
-    """The steps of one evaluation, rendered from what scoring recorded the first time they are read.
+    """The steps of one evaluation, rendered from what the evaluator computed the first time they are read.
 
-    Scoring records (render, args) pairs; rendering never feeds back into the numbers.
+    Rendering only reads those results; it never feeds back into a number.
     """
 
-    __slots__ = ("_records", "_steps")
+    __slots__ = ("_render", "_args", "_steps")
 
-    def __init__(self, records: list[tuple[Callable[..., Step], tuple]]):
-        self._records = records
+    def __init__(self, render: Callable[..., Iterable[Step]], args: tuple):
+        self._render, self._args = render, args
         self._steps: tuple[Step, ...] | None = None
 
     @property
     def steps(self) -> tuple[Step, ...]:
         if self._steps is None:
-            self._steps = tuple(render(*args) for render, args in self._records)
-            self._records = []
+            self._steps = tuple(self._render(*self._args))
+            self._render = self._args = None
         return self._steps
 
     def __iter__(self):
