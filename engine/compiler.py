@@ -1,7 +1,7 @@
 """Compile a validated policy once into lookup tables and closures that evaluate many submissions."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, NamedTuple
 
@@ -86,6 +86,7 @@ class CompiledPolicy:
     pillar_ids: tuple[str, ...]
     units: dict[str, str]  # input id -> unit
     labels: dict[str, object]  # rule id / gate id / pillar id -> Label
+    scorers: list = field(default_factory=list)  # per rule, Submission -> Scored (rulescore.make_scorer)
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
@@ -102,12 +103,16 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     labels: dict[str, object] = {r.id: r.label for r in policy.rules}
     labels.update({g.id: g.label for g in policy.gates})
     labels.update({p.id: p.label for p in policy.pillars})
-    return CompiledPolicy(
+    compiled = CompiledPolicy(
         policy=policy, gates=gates, rules=rules, bonus=bonus,
         quantum=Decimal(1).scaleb(-policy.rounding_places), rounding=MODES[policy.rounding_mode],
         sector_codes={s.id: tuple(c.rstrip("x") for c in s.codes) for s in policy.sectors},
         pillar_ids=tuple(p.id for p in policy.pillars),
         units={i.id: i.unit for i in policy.inputs}, labels=labels)
+    from .rulescore import make_scorer  # scoring builds on this module; specialise each rule once, here
+
+    compiled.scorers.extend(make_scorer(compiled, cr) for cr in rules)
+    return compiled
 
 
 def _compile_rule(rule: Rule) -> CompiledRule:

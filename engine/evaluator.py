@@ -10,7 +10,7 @@ from decimal import Decimal
 from . import explain
 from .arithmetic import ZERO, rescale
 from .compiler import CompiledPolicy
-from .rulescore import Scored, flags_of, score_rule
+from .rulescore import Scored, flags_of
 from .submission import GENERAL, Submission
 from .trace import GateResult, Outcome, RuleResult, Trace
 
@@ -28,7 +28,7 @@ class RegionalBaseline:
 def evaluate(cp: CompiledPolicy, sub: Submission, *, trace: bool = True,
              baseline: RegionalBaseline | None = None) -> Outcome:
     """The built-in backend: match gates and rules in Python, then assemble the outcome."""
-    return assemble(cp, sub, [cg.test(sub) for cg in cp.gates], [score_rule(cp, cr, sub) for cr in cp.rules],
+    return assemble(cp, sub, [cg.test(sub) for cg in cp.gates], [score(sub) for score in cp.scorers],
                     trace=trace, baseline=baseline)
 
 

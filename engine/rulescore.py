@@ -5,6 +5,8 @@ Numbers only: engine.explain turns a Scored record into a trace step when a trac
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
+from typing import Callable
 
 from .arithmetic import ZERO, band_points, linear_share, points_of, weighted
 from .compiler import CompiledMetric, CompiledPolicy, CompiledRule
@@ -131,3 +133,36 @@ def flags_of(cr: CompiledRule, found: Scored, sub: Submission) -> tuple[str, ...
     if found.metric is not None and found.metric.metric.basis == "cases" and found.counted:
         return ()  # the counted cases carry their own documents
     return ("evidence_missing",)
+
+
+def make_scorer(cp: CompiledPolicy, cr: CompiledRule) -> Callable[[Submission], Scored]:
+    """score_rule for one rule, specialised at compile time where the rule has the common shape (one
+    unconditional input metric, linear, no tier): the same arithmetic with the lookups done once."""
+    metrics = cr.metrics
+    if cr.applies is None and len(metrics) == 1:
+        cm = metrics[0]
+        m = cm.metric
+        if m.basis == "input" and m.method == "linear" and m.tier is None and cm.when is None:
+            return _input_linear(cp, cr, cm)
+    return partial(score_rule, cp, cr)
+
+
+def _input_linear(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric) -> Callable[[Submission], Scored]:
+    name, full, higher = cm.metric.input, cr.rule.points, cm.higher
+    quantum, rounding = cp.quantum, cp.rounding
+    general = cm.rows.get((None, None, None))
+    by_sector = {key[0]: entry for key, entry in cm.rows.items() if key[0] is not None}
+
+    def score(sub: Submission) -> Scored:
+        x = sub.data.get(name)
+        if x is None:
+            return Scored("not_reported", cm)
+        entry = by_sector.get(sub.sector, general)  # as cm.entry(sector, None, None)
+        row = entry.row
+        found = Scored("scored", cm, entry.scope)
+        found.x, found.entry = x, entry
+        found.share = share = linear_share(x, row.baseline, row.leading, higher)
+        found.points = points_of(full, share, quantum, rounding)
+        return found
+
+    return score
