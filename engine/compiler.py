@@ -87,6 +87,7 @@ class CompiledPolicy:
     units: dict[str, str]  # input id -> unit
     labels: dict[str, object]  # rule id / gate id / pillar id -> Label
     scorers: list = field(default_factory=list)  # per rule, Submission -> Scored (rulescore.make_scorer)
+    step_memo: dict = field(default_factory=dict)  # rendered gate steps by (gate, status, values): explain.steps
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:

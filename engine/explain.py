@@ -16,13 +16,23 @@ from .trace import Parameter, Reading, Step
 
 GATE_WORDS = {"passed": ("通过", "passed"), "failed": ("未通过", "failed"), "undetermined": ("无法判定", "cannot be determined")}
 STATUS_WORDS = {True: "true", False: "false", None: "undetermined"}
+MEMO_LIMIT = 10_000  # rendered gate steps kept per compiled policy
 
 
 def steps(cp: CompiledPolicy, sub: Submission, gates, scored, rules, pillars, earned, applicable, total, rescaled,
           won, raw_bonus, bonus, eligible, score, baseline, meets) -> Iterator[Step]:
     """Every step in policy order: gates, rules, pillar subtotals, total, bonus, decision."""
+    memo = cp.step_memo
     for cg, result in zip(cp.gates, gates):
-        yield gate_step(cg, sub, result.status)
+        # a gate's step depends only on its status and the values it read: most submissions repeat them
+        values = tuple(getter(f)(sub) for f in cg.fields)
+        key = (cg.gate.id, result.status, tuple((type(v), v) for v in values))  # types: Decimal(1) == True
+        step = memo.get(key)
+        if step is None:
+            step = gate_step(cg, sub, result.status)
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = step
+        yield step
     for cr, found, result in zip(cp.rules, scored, rules):
         yield rule_step(cp, cr, sub, found, result.flags)
     for pillar in cp.policy.pillars:
