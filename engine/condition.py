@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import operator
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .model import AllOf, AnyOf, Compare, Condition, Not
 from .submission import Submission
@@ -38,18 +38,20 @@ def compile_condition(cond: Condition) -> Test:
     return _compare(cond)
 
 
+def comparisons(cond: Condition | None) -> Iterator[Compare]:
+    """The comparisons of a condition, left to right, whatever all/any/not surround them."""
+    if isinstance(cond, (AllOf, AnyOf)):
+        for item in cond.items:
+            yield from comparisons(item)
+    elif isinstance(cond, Not):
+        yield from comparisons(cond.item)
+    elif isinstance(cond, Compare):
+        yield cond
+
+
 def fields_read(cond: Condition | None) -> tuple[str, ...]:
     """The fields a condition reads, in order, once each: what the trace lists as its inputs."""
-    if cond is None:
-        return ()
-    if isinstance(cond, (AllOf, AnyOf)):
-        out: list[str] = []
-        for item in cond.items:
-            out += [f for f in fields_read(item) if f not in out]
-        return tuple(out)
-    if isinstance(cond, Not):
-        return fields_read(cond.item)
-    return (cond.field,)
+    return tuple(dict.fromkeys(c.field for c in comparisons(cond)))
 
 
 def describe(cond: Condition) -> str:

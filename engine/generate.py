@@ -16,8 +16,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, Iterator
 
-from .condition import compile_condition, fields_read
-from .model import AllOf, AnyOf, Compare, Condition, Metric, Not, Policy
+from .condition import comparisons, compile_condition, fields_read
+from .model import Condition, Metric, Policy
 from .region import AUTHORITIES, NO_AUTHORITY, region_problem
 from .submission import GENERAL
 from .uscc import CHARSET, with_check_digit
@@ -255,15 +255,11 @@ def _constants(policy: Policy) -> dict[str, set]:
     out: dict[str, set] = {}
 
     def walk(cond: Condition | None) -> None:
-        if isinstance(cond, (AllOf, AnyOf)):
-            for item in cond.items:
-                walk(item)
-        elif isinstance(cond, Not):
-            walk(cond.item)
-        elif isinstance(cond, Compare) and cond.op != "present":
-            for v in cond.value if isinstance(cond.value, tuple) else (cond.value,):
-                out.setdefault(cond.field, set()).add(Decimal(v) if isinstance(v, (int, Decimal))
-                                                      and not isinstance(v, bool) else v)
+        for c in comparisons(cond):
+            if c.op != "present":
+                for v in c.value if isinstance(c.value, tuple) else (c.value,):
+                    out.setdefault(c.field, set()).add(Decimal(v) if isinstance(v, (int, Decimal))
+                                                       and not isinstance(v, bool) else v)
 
     for gate in policy.gates:
         walk(gate.pass_when)

@@ -26,8 +26,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Iterator, NamedTuple
 
 from .compiler import CompiledMetric, CompiledPolicy, CompiledRule
-from .condition import Getter, getter
-from .model import AllOf, AnyOf, Compare, Condition, Not
+from .condition import Getter, comparisons, getter
+from .model import AllOf, AnyOf, Condition, Not
 from .rete import FALSE, TRUE, all_of, any_of, cmp, negate
 from .rulescore import Scored, _score_cases, _score_products, _score_value
 from .submission import Submission
@@ -153,19 +153,14 @@ class Translation:
                 entry[2].append(Decimal(constant))
 
         def walk(cond: Condition | None) -> None:
-            if isinstance(cond, (AllOf, AnyOf)):
-                for item in cond.items:
-                    walk(item)
-            elif isinstance(cond, Not):
-                walk(cond.item)
-            elif isinstance(cond, Compare):
-                if cond.op == "present":
-                    use(cond.field)
-                elif cond.op in ORDER:
-                    use(cond.field, "n", cond.value)
+            for c in comparisons(cond):
+                if c.op == "present":
+                    use(c.field)
+                elif c.op in ORDER:
+                    use(c.field, "n", c.value)
                 else:
-                    for v in cond.value if cond.op in ("in", "not_in") else (cond.value,):
-                        use(cond.field, _kind(v), v)
+                    for v in c.value if c.op in ("in", "not_in") else (c.value,):
+                        use(c.field, _kind(v), v)
 
         use("sector", "s")
         for cg in self.cp.gates:

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from .. import evaluation
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
-from ..http import body, stamp
+from ..http import body
 from ..models import Evaluation as Row
 from ..schemas import Evaluation, EvaluationList, EvaluationQuery, EvaluationRequest, EvaluationSummary, Problem, Replay
 
