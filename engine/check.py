@@ -93,6 +93,13 @@ class _Checker:
         if "until" in eff and eff["until"] < eff["from"]:
             yield self.issue("policy.effective.order", "The effective period ends before it starts: swap or fix the dates.",
                              ("effective", "until"))
+        for name, spec in self.doc["inputs"].items():  # a plausible range lies within what may be reported
+            low, high = spec.get("plausible", {}).get("min"), spec.get("plausible", {}).get("max")
+            if (low is not None and high is not None and low > high) or (low is not None and spec.get("max") is not None
+                                                                         and low > spec["max"]) or (
+                    high is not None and spec.get("min") is not None and high < spec["min"]):
+                yield self.issue("policy.plausible.range", f'The plausible range of "{name}" is empty or outside its'
+                                 " min/max: make plausible.min ≤ plausible.max, within min and max.", ("inputs", name, "plausible"))
         for f, fact in self.facts.items():
             if "values" in fact and fact["type"] != "string":
                 yield self.issue("policy.fact.values", f'Fact "{f}" lists values but is not of type string: remove values or make it a string.',

@@ -88,6 +88,7 @@ class CompiledPolicy:
     labels: dict[str, object]  # rule id / gate id / pillar id -> Label
     scorers: list = field(default_factory=list)  # per rule, Submission -> Scored (rulescore.make_scorer)
     step_memo: dict = field(default_factory=dict)  # rendered gate steps by (gate, status, values): explain.steps
+    plausible: dict = field(default_factory=dict)  # input id -> (plausible min, max): review flags, never points
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
@@ -109,7 +110,9 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         quantum=Decimal(1).scaleb(-policy.rounding_places), rounding=MODES[policy.rounding_mode],
         sector_codes={s.id: tuple(c.rstrip("x") for c in s.codes) for s in policy.sectors},
         pillar_ids=tuple(p.id for p in policy.pillars),
-        units={i.id: i.unit for i in policy.inputs}, labels=labels)
+        units={i.id: i.unit for i in policy.inputs}, labels=labels,
+        plausible={i.id: (i.plausible_min, i.plausible_max) for i in policy.inputs
+                   if i.plausible_min is not None or i.plausible_max is not None})
     from .rulescore import make_scorer  # scoring builds on this module; specialise each rule once, here
 
     compiled.scorers.extend(make_scorer(compiled, cr) for cr in rules)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from . import explain
 from .arithmetic import ZERO, rescale
+from .cohort.plausibility import SectorBest, flags_for
 from .compiler import CompiledPolicy
 from .rulescore import Scored, flags_of
 from .submission import GENERAL, Submission
@@ -26,18 +27,21 @@ class RegionalBaseline:
 
 
 def evaluate(cp: CompiledPolicy, sub: Submission, *, trace: bool = True,
-             baseline: RegionalBaseline | None = None) -> Outcome:
+             baseline: RegionalBaseline | None = None, sector_best: SectorBest | None = None) -> Outcome:
     """The built-in backend: match gates and rules in Python, then assemble the outcome."""
     return assemble(cp, sub, [cg.test(sub) for cg in cp.gates], [score(sub) for score in cp.scorers],
-                    trace=trace, baseline=baseline)
+                    trace=trace, baseline=baseline, sector_best=sector_best)
 
 
 def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None], scored: list[Scored], *,
-             trace: bool = True, baseline: RegionalBaseline | None = None) -> Outcome:
+             trace: bool = True, baseline: RegionalBaseline | None = None,
+             sector_best: SectorBest | None = None) -> Outcome:
     """Totals, bonus, decision and trace from each gate's result and each rule's score, in policy order.
 
     Every backend ends here, so that they differ only in how they match. The trace keeps what was
-    computed here and renders the steps when it is first read.
+    computed here and renders the steps when it is first read. Plausibility flags (a value outside the policy's
+    plausible range, or far better than the sector's best existing factory) are added after the points: review
+    only, never a number.
     """
     gates = tuple(cg.results[result] for cg, result in zip(cp.gates, gate_results))
 
@@ -45,10 +49,15 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
     pillars = dict.fromkeys(cp.pillar_ids, ZERO)
     earned = applicable = ZERO
     count_not_applicable = cp.policy.not_applicable == "zero"
+    best = sector_best if sector_best is not None and sector_best.sector == sub.sector else None
+    check = bool(cp.plausible) or best is not None
     for cr, found in zip(cp.rules, scored):
         rule = cr.rule
         status, points = found.status, found.points
         flags = flags_of(cr, found, sub) if rule.evidence == "required" and status == "scored" else ()
+        if check and status == "scored" and found.x is not None and found.metric.metric.basis == "input":
+            flags += flags_for(cp.plausible, cp.policy.plausibility_margin, found.metric.metric.input, found.x,
+                               found.metric.higher, best)
         rules.append(RuleResult(rule.id, rule.indicator, rule.pillar, status,
                                 found.metric.metric.id if found.metric else None, found.scope, points, rule.points, flags))
         pillars[rule.pillar] += points
@@ -67,7 +76,7 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
     record = None
     if trace:
         record = Trace(explain.steps, (cp, sub, gates, scored, rules, pillars, earned, applicable, total, rescaled,
-                                       won, raw_bonus, bonus, eligible, score, baseline, meets))
+                                       won, raw_bonus, bonus, eligible, score, baseline, meets, best))
     return Outcome(cp.policy.ref, cp.policy.digest, sub.digest, sub.sector, gates, tuple(rules),
                    tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(flags), record)
 

@@ -20,7 +20,7 @@ MEMO_LIMIT = 10_000  # rendered gate steps kept per compiled policy
 
 
 def steps(cp: CompiledPolicy, sub: Submission, gates, scored, rules, pillars, earned, applicable, total, rescaled,
-          won, raw_bonus, bonus, eligible, score, baseline, meets) -> Iterator[Step]:
+          won, raw_bonus, bonus, eligible, score, baseline, meets, sector_best=None) -> Iterator[Step]:
     """Every step in policy order: gates, rules, pillar subtotals, total, bonus, decision."""
     memo = cp.step_memo
     for cg, result in zip(cp.gates, gates):
@@ -34,7 +34,7 @@ def steps(cp: CompiledPolicy, sub: Submission, gates, scored, rules, pillars, ea
                 memo[key] = step
         yield step
     for cr, found, result in zip(cp.rules, scored, rules):
-        yield rule_step(cp, cr, sub, found, result.flags)
+        yield rule_step(cp, cr, sub, found, result.flags, sector_best)
     for pillar in cp.policy.pillars:
         yield pillar_step(pillar, pillars[pillar.id])
     yield total_step(cp, earned, applicable, total, rescaled)
@@ -59,7 +59,8 @@ def gate_step(cg: CompiledGate, sub: Submission, status: str) -> Step:
                 Label(f"门槛“{g.label.zh}”{zh}{why_zh}。", f'Gate "{g.label.en}" {en}{why_en}.'), g.line)
 
 
-def rule_step(cp: CompiledPolicy, cr: CompiledRule, sub: Submission, found: Scored, flags: tuple[str, ...]) -> Step:
+def rule_step(cp: CompiledPolicy, cr: CompiledRule, sub: Submission, found: Scored, flags: tuple[str, ...],
+              sector_best=None) -> Step:
     rule, label, full = cr.rule, cr.rule.label, cr.rule.points
     cm = found.metric
     metric_id = cm.metric.id if cm else None
@@ -98,6 +99,10 @@ def rule_step(cp: CompiledPolicy, cr: CompiledRule, sub: Submission, found: Scor
     if found.tier is not None:
         t = found.tier
         params += (Parameter("tier", f"{t.id}: [{t.min}, {'∞' if t.max is None else t.max})", None, found.scope, None, m.line),)
+    if any(f.startswith("implausible") for f in flags):
+        extra, note = _review_note(cp, m, found.x, flags, sector_best)
+        params += extra
+        reason = Label(reason.zh + note.zh, reason.en + " " + note.en)
     return Step(rule.id, "indicator", found.status, inputs, params, formula, found.points, full, reason, rule.line,
                 metric_id, flags)
 
@@ -160,6 +165,29 @@ def baseline_step(op: str, score: Decimal, baseline, meets) -> Step:
 
 
 # -- pieces -------------------------------------------------------------------------------
+
+def _review_note(cp: CompiledPolicy, m, x, flags: tuple[str, ...], sector_best) -> tuple[tuple[Parameter, ...], Label]:
+    """The plausibility flags of a rule as parameters and one sentence each: why a reviewer should look."""
+    params: tuple = ()
+    zh, en = [], []
+    if "implausible_range" in flags:
+        low, high = cp.plausible[m.input]
+        where = f"[{'−∞' if low is None else low}, {'∞' if high is None else high}]"
+        params += (Parameter("plausible", where, m.unit, "general", None, None),)
+        zh.append(f"复核提示：{x} {m.unit} 超出政策声明的合理范围 {where}，请核实；得分不受影响。")
+        en.append(f"For review: {x} {m.unit} lies outside the plausible range {where} the policy declares; the score"
+                  " is unchanged.")
+    if "implausible_sector_best" in flags:
+        best, margin = sector_best.best[m.input], cp.policy.plausibility_margin
+        params += (Parameter("sector_best", best, m.unit, f"sector:{sector_best.sector}", None, None),
+                   Parameter("margin_over_sector_best", margin, None, "general", None, None))
+        zh.append(f"复核提示：{x} {m.unit} 优于本行业现有国家级绿色工厂最优值 {best}（快照 {sector_best.snapshot}，"
+                  f"{sector_best.size} 家）超过 {margin} 倍幅度，请核实；得分不受影响。")
+        en.append(f"For review: {x} {m.unit} is better than the best existing national green factory of the sector"
+                  f" ({best}, snapshot {sector_best.snapshot}, {sector_best.size} factories) by more than {margin} of it;"
+                  " the score is unchanged.")
+    return params, Label("".join(zh), " ".join(en))
+
 
 def _readings(fields, sub: Submission) -> tuple[Reading, ...]:
     return tuple(Reading(f, getter(f)(sub)) for f in fields)

@@ -128,7 +128,8 @@ def _build(source: PolicySource) -> m.Policy:
         sources=tuple(sources.values()), rounding_places=doc["rounding"]["places"], rounding_mode=doc["rounding"]["mode"],
         total_points=dec(doc["scoring"]["total_points"]), not_applicable=doc["scoring"].get("not_applicable", "zero"),
         pillars=tuple(m.Pillar(p["id"], label(p["label"]), dec(p["points"])) for p in doc["pillars"]),
-        inputs=tuple(m.InputSpec(k, label(v["label"]), v["unit"], dec(v.get("min")), dec(v.get("max")), bool(v.get("integer")))
+        inputs=tuple(m.InputSpec(k, label(v["label"]), v["unit"], dec(v.get("min")), dec(v.get("max")), bool(v.get("integer")),
+                                 dec(v.get("plausible", {}).get("min")), dec(v.get("plausible", {}).get("max")))
                      for k, v in doc["inputs"].items()),
         facts=tuple(m.FactSpec(k, label(v["label"]), v["type"], tuple(v.get("values", ()))) for k, v in doc["facts"].items()),
         products=tuple(m.Product(p["id"], label(p["label"]), p["unit"], p.get("sector")) for p in doc.get("products", [])),
@@ -138,7 +139,7 @@ def _build(source: PolicySource) -> m.Policy:
         gates=tuple(m.Gate(g["id"], g["kind"], label(g["label"]), condition(g["pass_when"]), ref(g.get("source")),
                            line(("gates", n))) for n, g in enumerate(doc.get("gates", []))),
         bonus=bonus, decision=decision, file=source.name, digest=digest(doc), text=source.text, data=doc,
-        positions=source.positions)
+        positions=source.positions, plausibility_margin=dec(doc.get("plausibility", {}).get("margin_over_sector_best")))
 
 
 def label(d: dict | None) -> m.Label | None:

@@ -161,6 +161,8 @@ class InputSpec:
     min: Decimal | None
     max: Decimal | None
     integer: bool
+    plausible_min: Decimal | None = None  # outside the plausible range: flagged for review, score unchanged
+    plausible_max: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +270,7 @@ class Policy:
     text: str  # the YAML as written, comments included
     data: dict  # the plain document, for JSON views and diffs
     positions: dict = None  # path -> source.Position of every key and value, for diffs  # type: ignore[assignment]
+    plausibility_margin: Decimal | None = None  # flag a value better than its sector's best by more than this share
 
     @property
     def ref(self) -> str:
