@@ -32,8 +32,9 @@ def test_unknown_policy_and_version_have_their_codes(catalog):
 
 
 def test_bare_id_means_latest_published(catalog):
-    assert catalog.get("green-factory").policy.ref == "green-factory@2025.1"
+    assert catalog.get("green-factory").policy.ref == "green-factory@2026.1"
 
 
 def test_every_bundled_policy_compiles_once(catalog):
-    assert {c.policy.ref for c in catalog.all()} == {"green-factory@2025.1", "green-factory-js@2025.1"}
+    assert {c.policy.ref for c in catalog.all()} == {"green-factory@2025.1", "green-factory-js@2025.1",
+                                                   "green-factory@2026.1", "green-factory-js@2026.1"}

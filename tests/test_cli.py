@@ -78,14 +78,14 @@ def test_show_unknown_version_is_a_message_not_a_traceback(capsys):
 
 
 def test_publish_records_the_digest_and_refuses_later_changes(capsys, policies):
-    draft = policies / "green-factory" / "2026.1.yaml"
+    draft = policies / "green-factory" / "2027.1.yaml"
     text = (policies / "green-factory" / "2025.1.yaml").read_text(encoding="utf-8")
-    text = set_scalar(set_scalar(text, ("version",), "2026.1"), ("status",), "draft")
+    text = set_scalar(set_scalar(text, ("version",), "2027.1"), ("status",), "draft")
     draft.write_text(text, encoding="utf-8")
-    code, out, _ = run(capsys, "--policies", policies, "policy", "publish", "green-factory@2026.1")
-    assert code == 0 and "published green-factory@2026.1" in out
+    code, out, _ = run(capsys, "--policies", policies, "policy", "publish", "green-factory@2027.1")
+    assert code == 0 and "published green-factory@2027.1" in out
     ledger = json.loads((policies / "published.json").read_text(encoding="utf-8"))
-    assert "green-factory@2026.1" in ledger
+    assert "green-factory@2027.1" in ledger
     # a comment may still change; a value may not
     draft.write_text(draft.read_text(encoding="utf-8") + "# a later note\n", encoding="utf-8")
     assert run(capsys, "policy", "validate", draft)[0] == 0

@@ -27,7 +27,7 @@ def test_201_stores_the_submission_and_the_outcome_with_its_trace(app, client, t
 
 def test_a_bare_policy_id_means_its_latest_published_version(client, tokens):
     r = evaluate(client, tokens["enterprise"], policy="green-factory")
-    assert r.status_code == 201 and r.json["policy"]["version"] == "2025.1"
+    assert r.status_code == 201 and r.json["policy"]["version"] == "2026.1"
 
 
 def test_a_draft_cannot_be_evaluated_under(client, tokens):

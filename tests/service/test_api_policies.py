@@ -18,9 +18,10 @@ def upload(client, tokens, body: bytes, policy_id: str = "mini"):
 def test_lists_the_bundled_policies(client, tokens):
     r = client.get("/api/v1/policies", headers=tokens["enterprise"])
     assert r.status_code == 200
-    assert {(p["id"], p["latest"]) for p in r.json["items"]} == {("green-factory", "2025.1"), ("green-factory-js", "2025.1")}
+    assert {(p["id"], p["latest"]) for p in r.json["items"]} == {("green-factory", "2026.1"), ("green-factory-js", "2026.1")}
     r = client.get("/api/v1/policies/green-factory/versions", headers=tokens["reviewer"])
-    assert [(v["version"], v["status"], v["origin"]) for v in r.json["items"]] == [("2025.1", "published", "bundled")]
+    assert [(v["version"], v["status"], v["origin"]) for v in r.json["items"]] == [("2025.1", "published", "bundled"),
+                                                                          ("2026.1", "published", "bundled")]
 
 
 def test_a_version_in_json_names_its_id_version_and_digest(client, tokens):

@@ -37,12 +37,12 @@ def drop_triggers(session) -> None:
 
 
 def test_the_log_records_who_did_what_with_digests(app, history):
-    assert audit_actions(app) == ["policy.load", "policy.load", "policy.upload", "policy.publish",
+    assert audit_actions(app) == ["policy.load"] * 4 + ["policy.upload", "policy.publish",
                                   "evaluation.create", "evaluation.create"]
     with app.extensions["greenfactory"].db.read() as session:
         entries = list(session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
         stored = session.execute(select(Evaluation).where(Evaluation.id == history[0])).scalar_one()
-    upload, publish, created = entries[2], entries[3], entries[4]
+    upload, publish, created = entries[4], entries[5], entries[6]
     assert upload.actor.startswith("tok_") and upload.role == "policy_admin" and upload.subject == "mini@2025.1"
     assert upload.input_digest.startswith("sha256:") and upload.policy_digest.startswith("sha256:")
     assert publish.input_digest == upload.policy_digest != publish.policy_digest
@@ -90,7 +90,7 @@ def test_a_changed_entry_is_detected(app, database_url, history, capsys):
 def test_a_removed_entry_is_detected(app, database_url, history, capsys):
     with app.extensions["greenfactory"].db.write() as session:
         drop_triggers(session)
-        session.execute(text("DELETE FROM audit_log WHERE seq = 6"))
+        session.execute(text("DELETE FROM audit_log WHERE seq = 8"))
     rc, codes = verify(database_url, capsys)
     assert rc == 1 and {"audit.head.mismatch", "evaluation.audit.missing"} <= codes
 
