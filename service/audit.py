@@ -42,6 +42,25 @@ def append(session: Session, who: Principal, action: str, subject: str, *, input
     return entry
 
 
+def append_many(session: Session, who: Principal, items: list[dict]) -> None:
+    """Append many entries at once (bulk loads): the head is locked once, the chain computed in order, the rows
+    inserted with one executemany. items: dicts of action, subject and the optional digests."""
+    if not items:
+        return
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    prev, seq, at, rows = head.hash, head.seq, now(), []
+    for item in items:
+        seq += 1
+        fields = {"seq": seq, "at": at, "actor": who.token_id, "role": who.role, "action": item["action"],
+                  "subject": item["subject"], "input_digest": item.get("input_digest"),
+                  "policy_digest": item.get("policy_digest"), "outcome_digest": item.get("outcome_digest")}
+        digest = entry_hash(prev, fields)
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    session.execute(AuditEntry.__table__.insert(), rows)
+    head.seq, head.hash = seq, prev
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something audit verification found wrong: a stable code, what it concerns, one sentence."""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 from typing import Any, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.evaluator import evaluate
+from engine.cohort.plausibility import SectorBest
+from engine.evaluator import RegionalBaseline, evaluate
 from engine.intake import parse_submission
 from engine.issue import Issue, SubmissionInvalid
 from engine.trace import canonical_json
@@ -89,7 +91,32 @@ def replay(store: PolicyStore, session: Session, row: Evaluation) -> bytes:
     version = session.get(PolicyVersion, row.policy_version_pk)
     cp = store.compiled(version)
     sub = parse_submission(cp.policy, json.loads(row.submission))
-    return canonical_json(evaluate(cp, sub))
+    baseline, best = comparison(row.context)
+    return canonical_json(evaluate(cp, sub, baseline=baseline, sector_best=best))
+
+
+def context_json(baseline: RegionalBaseline | None, best: SectorBest | None) -> bytes | None:
+    """What a round compared an evaluation with, stored beside it so that a replay compares the same way."""
+    if baseline is None and best is None:
+        return None
+    out: dict = {}
+    if baseline is not None:
+        out["baseline"] = {"snapshot": baseline.snapshot, "scope": baseline.scope, "size": baseline.size,
+                           "mean": str(baseline.mean)}
+    if best is not None:
+        out["sector_best"] = {"snapshot": best.snapshot, "sector": best.sector, "size": best.size,
+                              "best": {k: str(v) for k, v in best.best.items()}}
+    return json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def comparison(context: bytes | None) -> tuple[RegionalBaseline | None, SectorBest | None]:
+    if not context:
+        return None, None
+    doc = json.loads(context)
+    b, s = doc.get("baseline"), doc.get("sector_best")
+    baseline = RegionalBaseline(b["snapshot"], b["scope"], b["size"], Decimal(b["mean"])) if b else None
+    best = SectorBest(s["snapshot"], s["sector"], s["size"], {k: Decimal(v) for k, v in s["best"].items()}) if s else None
+    return baseline, best
 
 
 def verify_all(store: PolicyStore, session: Session) -> Iterator[audit.Finding]:

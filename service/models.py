@@ -80,6 +80,7 @@ class Evaluation(Base):
     score: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[str] = mapped_column(String(32), default=now)
     created_by: Mapped[str] = mapped_column(String(32))
+    context: Mapped[bytes | None] = mapped_column(LargeBinary)  # JSON: the baseline and sector best compared with
 
 
 class AuditEntry(Base):
