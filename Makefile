@@ -20,7 +20,9 @@ $(STAMP): setup.cfg pyproject.toml
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# the demo population (about 10,000 factories, three rounds) is loaded once, into an empty database
 run: venv
+	$(VENV)/bin/greenfactory demo-data --load
 	$(VENV)/bin/greenfactory serve --host $(HOST) --port $(PORT)
 
 bench: venv

@@ -36,7 +36,7 @@ def ImportInvalid(issues: tuple) -> Unprocessable:  # noqa: N802 - raised like a
 
 
 def _in_scope(who: Principal, region: str) -> bool:
-    return who.role == POLICY_ADMIN or (who.region is not None and region.startswith(region_prefix(who.region)))
+    return who.role in (POLICY_ADMIN, "system") or (who.region is not None and region.startswith(region_prefix(who.region)))
 
 
 def _year(value, path: tuple, issues: list) -> int | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.catalog import DEFAULT_ROOT
 
 from . import compare_cmd, evaluate_cmd, policy_cmd, service_cmd
+from . import cohort_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.register(commands)
     compare_cmd.register(commands)
     service_cmd.register(commands)
+    cohort_cmd.register(commands)
     return parser
 
 

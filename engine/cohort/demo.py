@@ -55,7 +55,7 @@ def population(policy: Policy, factories: int, seed: int) -> list[dict]:
         label = sector.label.zh if sector else "制造"
         row = {"uscc": uscc, "name": f"{AUTHORITIES[authority].label.zh}{label}示范工厂{n:05d}有限公司", "region": region,
                "sector": sector.id if sector else GENERAL, "industry_code": code,
-               "quality": round(rng.gauss(0, 1), 4), "provincial_year": rng.randint(2016, 2022)}
+               "quality": round(rng.gauss(0.6 if n < national else 0, 1), 4), "provincial_year": rng.randint(2016, 2022)}
         if n < national:
             row["national_year"] = rng.choices(range(2017, 2023), (201, 213, 602, 719, 662, 874))[0]
             row["provincial_year"] = min(row["provincial_year"], row["national_year"] - 1)

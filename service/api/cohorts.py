@@ -1,0 +1,222 @@
+"""Factories and rounds: imports (CSV, XLSX or JSON; every bad row reported, none half-imported), the round run,
+baseline snapshots, standings, what it would take, removal and plausibility flags, approvals, resolutions."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from .. import cohort_views as views
+from .. import cohorts
+from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
+from ..errors import Unprocessable
+from ..schemas import REF, Problem
+from ..tables import CSV, JSON, XLSX, TableInvalid, read_rows
+
+blp = Blueprint("cohorts", __name__, description="Factories, rounds, baselines, benchmarks and review flags")
+READERS = (ENTERPRISE, REVIEWER, AUTHORITY)
+EVERYONE = (ENTERPRISE, REVIEWER, AUTHORITY, POLICY_ADMIN)
+TABLE_BODY = {"requestBody": {"required": True, "description": "rows as CSV or XLSX (header row), or JSON {\"rows\": [...]}",
+                              "content": {CSV: {"schema": {"type": "string"}}, XLSX: {"schema": {"type": "string",
+                                                                                                  "format": "binary"}},
+                                          JSON: {"schema": {"type": "object"}}}}}
+
+
+class Body(Schema):
+    """A JSON object; see the endpoint's description for its fields."""
+
+    class Meta:
+        unknown = "include"
+
+
+class FactoryQuery(Schema):
+    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    sector = fields.String()
+    after = fields.Integer(validate=validate.Range(min=1), metadata={"description": "cursor from the previous page"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class RoundRequest(Schema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}[0-9A-Za-z._-]{0,11}$"),
+                       metadata={"example": "2026"})
+    policy = fields.String(required=True, validate=validate.Regexp(REF), metadata={"example": "green-factory@2026.1"})
+
+
+class TargetQuery(Schema):
+    target = fields.String(load_default="baseline", validate=validate.OneOf(["baseline", "next_grade"]))
+
+
+class ApprovalRequest(Schema):
+    uscc = fields.String(required=True, validate=validate.Length(equal=18))
+    approved = fields.Boolean(required=True)
+
+
+class ResolutionRequest(Schema):
+    flag = fields.String(required=True, metadata={"example": "implausible_range:water_reuse_rate"})
+    resolution = fields.String(required=True, validate=validate.OneOf(["confirmed", "corrected"]))
+    corrected_by = fields.String(metadata={"description": "the evaluation of the corrected submission (corrected)"})
+    note = fields.String(load_default="")
+
+
+def _services():
+    return current_app.extensions["greenfactory"]
+
+
+def _rows() -> list[dict]:
+    try:
+        return read_rows(request.mimetype, request.get_data(cache=True))
+    except TableInvalid as exc:
+        raise Unprocessable(exc.issue.code, exc.issue.message, [exc.issue]) from None
+
+
+@blp.route("/factories", methods=["POST"])
+@blp.doc(**TABLE_BODY)
+@blp.response(200, Body)
+@blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
+@access(AUTHORITY, POLICY_ADMIN)
+def import_factories():
+    """Add or update factories by USCC: uscc, name, region, sector, provincial_year, national_year, removed_year.
+    Authorities import their region's only."""
+    return jsonify(cohorts.import_factories(_services().store, principal(), _rows()))
+
+
+@blp.route("/factories", methods=["GET"])
+@blp.arguments(FactoryQuery, location="query")
+@blp.response(200, Body)
+@access(*READERS)
+def list_factories(query: dict):
+    """Factories this token may read (an enterprise its own, reviewers and authorities their region's), with level."""
+    with _services().db.read() as session:
+        rows = views.list_factories(session, principal(), region=query.get("region"), sector=query.get("sector"),
+                                    after=query.get("after"), limit=query["limit"])
+    following = None
+    if len(rows) == query["limit"]:
+        args = {k: v for k, v in request.args.items() if k != "after"}
+        following = url_for("cohorts.list_factories", **args, after=rows[-1].pk)
+    return jsonify({"items": [views.factory_dict(f) for f in rows], "next": following})
+
+
+@blp.route("/factories/<uscc>", methods=["GET"])
+@blp.response(200, Body)
+@blp.alt_response(404, schema=Problem)
+@access(*READERS)
+def get_factory(uscc: str):
+    """A factory, its listing history and its entry in every round."""
+    with _services().db.read() as session:
+        return jsonify(views.factory_history(session, principal(), uscc))
+
+
+@blp.route("/rounds", methods=["POST"])
+@blp.arguments(RoundRequest)
+@blp.response(201, Body)
+@blp.alt_response(409, schema=Problem)
+@access(POLICY_ADMIN)
+def create_round(args: dict):
+    """Open a round under a published policy version."""
+    row = cohorts.create_round(_services().store, principal(), args["id"], args["policy"])
+    response = jsonify(views.round_dict(row, 0))
+    response.status_code = 201
+    return response
+
+
+@blp.route("/rounds", methods=["GET"])
+@blp.response(200, Body)
+@access(*EVERYONE)
+def list_rounds():
+    """Every round, its policy version, status and snapshot."""
+    with _services().db.read() as session:
+        return jsonify({"items": views.rounds(session)})
+
+
+@blp.route("/rounds/<round_id>/submissions", methods=["POST"])
+@blp.doc(**TABLE_BODY)
+@blp.response(200, Body)
+@blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
+@access(ENTERPRISE, AUTHORITY, POLICY_ADMIN)
+def import_submissions(round_id: str):
+    """Submissions for an open round, one per row (a `submission` column or field holding the self-report JSON).
+    An enterprise submits its own; an authority its region's."""
+    return jsonify(cohorts.import_submissions(_services().store, principal(), round_id, _rows()))
+
+
+@blp.route("/rounds/<round_id>/run", methods=["POST"])
+@blp.response(200, Body)
+@blp.alt_response(409, schema=Problem)
+@access(POLICY_ADMIN)
+def run_round(round_id: str):
+    """Evaluate the round: existing factories re-benchmarked and applicants evaluated in parallel, one snapshot."""
+    return jsonify(cohorts.run(_services().store, principal(), round_id))
+
+
+@blp.route("/rounds/<round_id>/baselines", methods=["GET"])
+@blp.response(200, Body)
+@access(*EVERYONE)
+def round_baselines(round_id: str):
+    """The round's dated snapshot: per region (and sector) the existing national green factories' count and mean."""
+    with _services().db.read() as session:
+        return jsonify(views.baselines(session, round_id, request.args.get("authority")))
+
+
+@blp.route("/rounds/<round_id>/factories/<uscc>/benchmark", methods=["GET"])
+@blp.response(200, Body)
+@blp.alt_response(404, schema=Problem)
+@access(*READERS)
+def benchmark(round_id: str, uscc: str):
+    """Percentile, rank and grade within the sector, the leaders (top 5 %), per rule the gap to leaders and median."""
+    with _services().db.read() as session:
+        return jsonify(views.benchmark(session, principal(), round_id, uscc))
+
+
+@blp.route("/rounds/<round_id>/factories/<uscc>/what-it-takes", methods=["GET"])
+@blp.arguments(TargetQuery, location="query")
+@blp.response(200, Body)
+@blp.alt_response(404, schema=Problem)
+@access(*READERS)
+def what_it_takes(query: dict, round_id: str, uscc: str):
+    """Per rule alone, the smallest change of its value that reaches the regional baseline or the next grade."""
+    services = _services()
+    with services.db.read() as session:
+        return jsonify(views.what_it_would_take(services.store, session, principal(), round_id, uscc, query["target"]))
+
+
+@blp.route("/rounds/<round_id>/removals", methods=["GET"])
+@blp.response(200, Body)
+@access(REVIEWER, AUTHORITY)
+def removals(round_id: str):
+    """Existing factories flagged for removal: a failed gate, or the bottom 5 % three rounds in a row."""
+    with _services().db.read() as session:
+        return jsonify(views.entries(session, principal(), round_id, removals=True))
+
+
+@blp.route("/rounds/<round_id>/flags", methods=["GET"])
+@blp.response(200, Body)
+@access(REVIEWER, AUTHORITY)
+def flags(round_id: str):
+    """Entries with plausibility flags for review, and their resolutions so far."""
+    with _services().db.read() as session:
+        return jsonify(views.entries(session, principal(), round_id, flags=True))
+
+
+@blp.route("/rounds/<round_id>/approvals", methods=["POST"])
+@blp.arguments(ApprovalRequest)
+@blp.response(201, Body)
+@blp.alt_response(409, schema=Problem)
+@access(AUTHORITY)
+def record_approval(args: dict, round_id: str):
+    """Record the decision on a recommended applicant of the authority's region; approval lists it nationally."""
+    response = jsonify(cohorts.record_approval(_services().store, principal(), round_id, args["uscc"], args["approved"]))
+    response.status_code = 201
+    return response
+
+
+@blp.route("/evaluations/<evaluation_id>/resolutions", methods=["POST"])
+@blp.arguments(ResolutionRequest)
+@blp.response(201, Body)
+@blp.alt_response(404, schema=Problem)
+@access(REVIEWER)
+def resolve(args: dict, evaluation_id: str):
+    """Resolve a plausibility flag: confirmed, or corrected by a new submission's evaluation; in the audit log."""
+    response = jsonify(cohorts.resolve_flag(_services().store, principal(), evaluation_id, args["flag"],
+                                            args["resolution"], args.get("corrected_by"), args["note"]))
+    response.status_code = 201
+    return response
