@@ -156,8 +156,9 @@ def what_it_would_take(store: PolicyStore, session: Session, who: Principal, rou
         wanted = grades[now_at - 1] if now_at <= len(grades) and grades else None
         least = Cohort(scores, grades).least_score_for(wanted.top_share, Decimal(entry.score)
                                                        if entry.role == EXISTING else None) if wanted else None
-        if least is None:
-            raise NotFound("grade.unreachable", "No score reaches the next grade in this cohort.")
+        if least is None:  # the cohort is too small for the grade to hold anyone
+            return {"round": rnd.id, "uscc": uscc, "target": target, "score": str(outcome.score), "goal": None,
+                    "about": {"grade": wanted.id if wanted else None, "reachable": False}, "changes": []}
         goal, about = max(least, outcome.score + cp.quantum), {"grade": wanted.id}
     else:
         raise BadRequest("target.unknown", "target is baseline or next_grade.")

@@ -1,7 +1,8 @@
 """Who may call what: the whole role × endpoint matrix, and tokens that are missing, malformed or revoked."""
 from __future__ import annotations
 
-from service_helpers import evaluate, mini_yaml, submission
+from cohort_helpers import CSV, csv_body, ningbo_factories, plant, run_cohort
+from service_helpers import NINGBO_USCC, evaluate, mini_yaml, submission
 from sqlalchemy import update
 
 from service.models import Token, now
@@ -52,13 +53,53 @@ def matrix(eid: str) -> list[tuple]:
     ]
 
 
+def cohort_matrix(flagged: str) -> list[tuple]:
+    """Issue 6's endpoints, after run_cohort: round 2026 has run; 2027 is created, filled and run here."""
+    regional = expect(200, reviewer=None, reviewer_elsewhere=None, authority=None, authority_elsewhere=None)
+    mine = expect(200, enterprise=None, other_enterprise=404, reviewer=None, reviewer_elsewhere=404, authority=None,
+                  authority_elsewhere=404)
+    everyone = {r: 200 for r in EVERYONE} | {"none": 401}
+    r26 = "/api/v1/rounds/2026"
+    return [
+        ("POST", "/api/v1/factories", "/api/v1/factories", ("csv", csv_body(ningbo_factories()[:1])),
+         expect(200, authority=None, authority_elsewhere=422, policy_admin=None)),
+        ("GET", "/api/v1/factories", "/api/v1/factories", None, expect(200, enterprise=None, other_enterprise=None, reviewer=None,
+                                                                  reviewer_elsewhere=None, authority=None,
+                                                                  authority_elsewhere=None)),
+        ("GET", "/api/v1/factories/<uscc>", f"/api/v1/factories/{NINGBO_USCC}", None, mine),
+        ("POST", "/api/v1/rounds", "/api/v1/rounds", ("json", {"id": "2027", "policy": "green-factory@2026.1"}),
+         expect(201, policy_admin=None)),
+        ("GET", "/api/v1/rounds", "/api/v1/rounds", None, everyone),
+        ("POST", "/api/v1/rounds/<round_id>/submissions", "/api/v1/rounds/2027/submissions",
+         ("json", {"rows": [{"submission": plant(0, 90, uscc=NINGBO_USCC)}]}),
+         expect(200, enterprise=None, other_enterprise=422, authority=None, authority_elsewhere=422, policy_admin=None)),
+        ("POST", "/api/v1/rounds/<round_id>/run", "/api/v1/rounds/2027/run", None, expect(200, policy_admin=None)),
+        ("GET", "/api/v1/rounds/<round_id>/baselines", f"{r26}/baselines", None, everyone),
+        ("GET", "/api/v1/rounds/<round_id>/factories/<uscc>/benchmark", f"{r26}/factories/{NINGBO_USCC}/benchmark",
+         None, mine),
+        ("GET", "/api/v1/rounds/<round_id>/factories/<uscc>/what-it-takes",
+         f"{r26}/factories/{NINGBO_USCC}/what-it-takes?target=next_grade", None, mine),
+        ("GET", "/api/v1/rounds/<round_id>/removals", f"{r26}/removals", None, regional),
+        ("GET", "/api/v1/rounds/<round_id>/flags", f"{r26}/flags", None, regional),
+        ("POST", "/api/v1/rounds/<round_id>/approvals", f"{r26}/approvals", ("json", {"uscc": NINGBO_USCC, "approved": True}),
+         expect(201, authority=None, authority_elsewhere=404)),
+        ("POST", "/api/v1/evaluations/<evaluation_id>/resolutions", f"/api/v1/evaluations/{flagged}/resolutions",
+         ("json", {"flag": "implausible_range:water_reuse_rate", "resolution": "confirmed"}),
+         expect(201, reviewer=None, reviewer_elsewhere=404)),
+        ("GET", "/api/v1/authorities/<code>/rounds", "/api/v1/authorities/330200/rounds", None,
+         expect(200, reviewer=None, reviewer_elsewhere=404, authority=None, authority_elsewhere=404, policy_admin=None)),
+    ]
+
+
 def test_the_role_by_endpoint_matrix(app, client, tokens):
     admin = tokens["policy_admin"]
     for version in ("2025.1", "2026.1"):
         assert client.post("/api/v1/policies/mini/versions", data=mini_yaml(version), content_type=YAML,
                            headers=admin).status_code == 201
     eid = evaluate(client, tokens["enterprise"]).json["id"]
-    cases = matrix(eid)
+    run_cohort(client, tokens)
+    history = client.get(f"/api/v1/factories/{NINGBO_USCC}", headers=tokens["enterprise"]).json
+    cases = matrix(eid) + cohort_matrix(history["rounds"][0]["evaluation"])
 
     routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -72,6 +113,8 @@ def test_the_role_by_endpoint_matrix(app, client, tokens):
             kwargs = {}
             if body == "evaluation":
                 kwargs["json"] = {"policy": "green-factory@2025.1", "submission": submission()}
+            elif isinstance(body, tuple):
+                kwargs.update(json=body[1]) if body[0] == "json" else kwargs.update(data=body[1], content_type=CSV)
             elif body is not None:
                 kwargs.update(data=body, content_type=YAML)
             r = client.open(path, method=method, headers=headers, **kwargs)
