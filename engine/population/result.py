@@ -18,7 +18,7 @@ from ..trace import GateResult, Outcome, RuleResult
 from . import logic
 from .columns import Columns
 from .exact import divide, quanta, scale_of, scaled
-from .scoring import NOT_APPLICABLE, SCORED, STATUSES, RuleScores, Scorer, Scopes
+from .scoring import FLAGS, NOT_APPLICABLE, SCORED, STATUSES, RuleScores, Scorer, Scopes
 
 GATE_STATUSES = ("passed", "failed", "undetermined")
 NO, UNKNOWN, YES = 0, 1, 2  # a decision: False, None, True
@@ -31,9 +31,10 @@ class Population:
     """Outcomes of many submissions under one policy, column by column."""
 
     cols: Columns
-    baseline: RegionalBaseline | None
+    baselines: object  # one RegionalBaseline for every row, one per row (a sequence), or None
+    sector_bests: dict  # sector -> SectorBest
     rules: list  # RuleScores per rule, in policy order
-    evidence_missing: np.ndarray  # bool [rules, n]
+    flags: np.ndarray  # int8 [rules, n]: bits of scoring.FLAGS
     gates: np.ndarray  # int8 [gates, n]: GATE_STATUSES
     earned: np.ndarray  # int64 quanta
     applicable: np.ndarray  # int64 index into applicable_values
@@ -47,7 +48,8 @@ class Population:
     mismatch: np.ndarray  # industry_code_mismatch
     scopes: list
     one_by_one: np.ndarray  # rows the single evaluator scored
-    _outcomes: dict = field(default_factory=dict)
+    _outcomes: dict = field(default_factory=dict)  # rows the single evaluator scored: its Outcome
+    _cache: dict | None = None
 
     @property
     def valid(self) -> np.ndarray:
@@ -57,67 +59,98 @@ class Population:
     def cp(self):
         return self.cols.cp
 
+    def baseline(self, i: int) -> RegionalBaseline | None:
+        b = self.baselines
+        return b if b is None or isinstance(b, RegionalBaseline) else b[i]
+
     def number(self, q) -> Decimal:
+        """A whole number of quanta as the Decimal the single evaluator writes."""
         return Decimal(int(q)).scaleb(-self.cp.policy.rounding_places)
 
     def outcome(self, i: int, *, digest: bool = True) -> Outcome:
-        """Row i's Outcome without trace, equal to evaluate(cp, submission, trace=False) (submission_digest ""
-        unless digest)."""
-        if i in self._outcomes:
-            settled = self._outcomes[i]
-            return settled if digest else replace(settled, submission_digest="")
-        if not self.valid[i]:
-            raise ValueError(f"row {i} is not valid under {self.cp.policy.ref}: see issues")
+        """Row i's Outcome without trace: equal to evaluate(cp, submission, trace=False, ...) (with
+        submission_digest "" unless digest, which runs intake for it)."""
+        return next(self.outcomes([i], digest=digest))
+
+    def outcomes(self, rows=None, *, digest: bool = False):
+        """The Outcome of each valid row of rows (default: all valid rows), in order."""
+        rows = np.flatnonzero(self.valid) if rows is None else rows
         cp, places = self.cp, self.cp.policy.rounding_places
-        rules, pillars, any_scored = [], dict.fromkeys(cp.pillar_ids, ZERO), False
-        for r, cr in enumerate(cp.rules):
-            s = self.rules[r]
-            status = int(s.status[i])
-            metric = cr.metrics[s.metric[i]].metric.id if s.metric[i] >= 0 else None
-            points = Decimal(int(s.points[i])).scaleb(-places) if status == SCORED else ZERO
-            any_scored |= status == SCORED
-            rules.append(RuleResult(cr.rule.id, cr.rule.indicator, cr.rule.pillar, STATUSES[status], metric,
-                                    self.scopes[s.scope[i]] if s.scope[i] >= 0 else None, points, cr.rule.points,
-                                    ("evidence_missing",) if self.evidence_missing[r, i] else ()))
-            pillars[cr.rule.pillar] += points
-        earned = self.number(self.earned[i]) if any_scored else ZERO
-        total = self.number(self.total[i]) if self._rescaled(i) else earned
-        bonus = self.number(self.bonus[i]) if cp.policy.bonus is not None else ZERO
-        flags = [f"{f}:{r.id}" for r in rules for f in r.flags] + (["industry_code_mismatch"] if self.mismatch[i] else [])
-        b = self.baseline
-        decision = (("eligible", _decision(self.eligible[i])), ("meets_regional_baseline", _decision(self.meets[i])),
-                    ("recommended", _decision(self.recommended[i])),
-                    ("baseline", None if b is None else {"snapshot": b.snapshot, "scope": b.scope, "size": b.size,
-                                                         "mean": b.mean}))
-        sub_digest = self.cols.submission(i).digest if digest else ""
-        return Outcome(cp.policy.ref, cp.policy.digest, sub_digest, self.cols.frame.sector[i],
-                       tuple(cp.gates[g].results[(True, False, None)[int(self.gates[g, i])]] for g in range(len(cp.gates))),
-                       tuple(rules), tuple(pillars.items()), earned, self.applicable_values[self.applicable[i]],
-                       total, bonus, total + bonus, decision, tuple(flags), None)
+        lists = self._lists()
+        rescale = cp.policy.not_applicable == "rescale"
+        gate_results = [cg.results for cg in cp.gates]
+        for i in rows:
+            i = int(i)
+            if i in self._outcomes:
+                settled = self._outcomes[i]
+                yield settled if digest else replace(settled, submission_digest="")
+                continue
+            if not self.valid[i]:
+                raise ValueError(f"row {i} is not valid under {cp.policy.ref}: see its issues")
+            rules, pillars, any_scored = [], dict.fromkeys(cp.pillar_ids, ZERO), False
+            for cr, (status, points, metric, scope, flags) in zip(cp.rules, lists["rules"]):
+                st = status[i]
+                value = Decimal(points[i]).scaleb(-places) if st == SCORED else ZERO
+                any_scored |= st == SCORED
+                rules.append(RuleResult(cr.rule.id, cr.rule.indicator, cr.rule.pillar, STATUSES[st],
+                                        cr.metrics[metric[i]].metric.id if metric[i] >= 0 else None,
+                                        self.scopes[scope[i]] if scope[i] >= 0 else None, value, cr.rule.points,
+                                        _FLAG_SETS[flags[i]]))
+                pillars[cr.rule.pillar] += value
+            applicable = self.applicable_values[lists["applicable"][i]]
+            earned = Decimal(lists["earned"][i]).scaleb(-places) if any_scored else ZERO
+            total = Decimal(lists["total"][i]).scaleb(-places) if rescale and applicable != cp.policy.total_points \
+                else earned
+            bonus = Decimal(lists["bonus"][i]).scaleb(-places) if cp.policy.bonus is not None else ZERO
+            flags = [f"{f}:{r.id}" for r in rules for f in r.flags]
+            if lists["mismatch"][i]:
+                flags.append("industry_code_mismatch")
+            b = self.baseline(i)
+            decision = (("eligible", _DECISION[lists["eligible"][i]]),
+                        ("meets_regional_baseline", _DECISION[lists["meets"][i]]),
+                        ("recommended", _DECISION[lists["recommended"][i]]),
+                        ("baseline", None if b is None else {"snapshot": b.snapshot, "scope": b.scope, "size": b.size,
+                                                             "mean": b.mean}))
+            yield Outcome(cp.policy.ref, cp.policy.digest, self.cols.submission(i).digest if digest else "",
+                          self.cols.frame.sector[i],
+                          tuple(results[(True, False, None)[g[i]]] for results, g in zip(gate_results, lists["gates"])),
+                          tuple(rules), tuple(pillars.items()), earned, applicable, total, bonus, total + bonus,
+                          decision, tuple(flags), None)
+
+    def _lists(self) -> dict:
+        """The columns as Python lists, once: indexing a list is far cheaper than a NumPy scalar."""
+        if self._cache is None:
+            self._cache = {
+                "rules": [(s.status.tolist(), s.points.tolist(), s.metric.tolist(), s.scope.tolist(), f.tolist())
+                          for s, f in zip(self.rules, self.flags)],
+                "gates": [g.tolist() for g in self.gates],
+                **{k: getattr(self, k).tolist() for k in ("applicable", "earned", "total", "bonus", "mismatch",
+                                                          "eligible", "meets", "recommended")}}
+        return self._cache
 
     def trace(self, i: int) -> Outcome:
         """Row i evaluated again by the single evaluator, with its full trace."""
-        return evaluate(self.cp, self.cols.submission(i), baseline=self.baseline)
-
-    def _rescaled(self, i: int) -> bool:
-        policy = self.cp.policy
-        return policy.not_applicable == "rescale" and self.applicable_values[self.applicable[i]] != policy.total_points
+        sub = self.cols.submission(i)
+        return evaluate(self.cp, sub, baseline=self.baseline(i), sector_best=self.sector_bests.get(sub.sector))
 
 
-def _decision(code) -> bool | None:
-    return (False, None, True)[int(code)]
+_FLAG_SETS = [tuple(f for k, f in enumerate(FLAGS) if bits >> k & 1) for bits in range(1 << len(FLAGS))]
+_DECISION = (False, None, True)
 
 
-def evaluate_population(cols: Columns, *, baseline: RegionalBaseline | None = None) -> Population:
-    """Every valid row of cols evaluated under cols.cp, agreeing with engine.evaluator.evaluate on each."""
+def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> Population:
+    """Every valid row of cols evaluated under cols.cp, agreeing on each with
+    engine.evaluator.evaluate(cp, sub, trace=False, baseline=..., sector_best=sector_bests.get(sub.sector)).
+    baseline: one RegionalBaseline for every row, or a sequence with each row's (None: no baseline)."""
     cp, n = cols.cp, cols.n
     scopes = Scopes()
-    scorer = Scorer(cols, scopes)
+    sector_bests = dict(sector_bests or {})
+    scorer = Scorer(cols, scopes, sector_bests)
     rules = [scorer.rule(cr) for cr in cp.rules]
     tests = np.array([logic.compile_test(cg.gate.pass_when)(cols) for cg in cp.gates], dtype=np.int8)
     gates = _GATE_CODE[tests.reshape(len(cp.gates), n)]
-    evidence_missing = np.array([_evidence_missing(cols, cr, s) for cr, s in zip(cp.rules, rules)],
-                                dtype=bool).reshape(len(rules), n)
+    flags = np.array([s.flags | _evidence_missing(cols, cr, s) for cr, s in zip(cp.rules, rules)],
+                     dtype=np.int8).reshape(len(rules), n)
     earned = np.sum([s.points for s in rules], axis=0, dtype=np.int64) if rules else np.zeros(n, np.int64)
     applicable, values, total = _totals(cols, rules, earned)
     bonus = _bonus(cols)
@@ -126,7 +159,7 @@ def evaluate_population(cols: Columns, *, baseline: RegionalBaseline | None = No
     meets = _meets(cp, score, baseline, n)
     recommended = np.where((eligible == NO) | (meets == NO), NO,
                            np.where((eligible == YES) & (meets == YES), YES, UNKNOWN)).astype(np.int8)
-    out = Population(cols, baseline, rules, evidence_missing, gates, earned, applicable, values, total, bonus, score,
+    out = Population(cols, baseline, sector_bests, rules, flags, gates, earned, applicable, values, total, bonus, score,
                      eligible, meets, recommended, _mismatch(cols), scopes.names,
                      cols.valid & (cols.one_by_one | scorer.unsafe))
     for i in np.flatnonzero(out.one_by_one):
@@ -202,16 +235,28 @@ def _bonus(cols: Columns) -> np.ndarray:
     return divide(capped, 10 ** shift, cp.rounding) if shift > 0 else capped * 10 ** -shift
 
 
-def _meets(cp, score: np.ndarray, baseline: RegionalBaseline | None, n: int) -> np.ndarray:
+def _meets(cp, score: np.ndarray, baseline, n: int) -> np.ndarray:
+    """score >= mean (ge) or > mean (gt), exactly: scores are whole quanta, so compare with the mean's
+    ceiling or floor in quanta."""
+    out = np.full(n, UNKNOWN, dtype=np.int8)
     rb = cp.policy.decision.regional_baseline
     if rb is None or baseline is None:
-        return np.full(n, UNKNOWN, dtype=np.int8)
-    bar = Decimal(baseline.mean) / cp.quantum
-    if rb.op == "ge":
-        ok = score >= int(bar.to_integral_value(rounding=ROUND_CEILING))
+        return out
+    if isinstance(baseline, RegionalBaseline):
+        groups = {id(baseline): (baseline, np.ones(n, dtype=bool))}
     else:
-        ok = score > int(bar.to_integral_value(rounding=ROUND_FLOOR))
-    return np.where(ok, YES, NO).astype(np.int8)
+        groups = {}
+        for i, b in enumerate(baseline):
+            if b is not None:
+                groups.setdefault(id(b), (b, np.zeros(n, dtype=bool)))[1][i] = True
+    for b, rows in groups.values():
+        bar = Decimal(b.mean) / cp.quantum
+        if rb.op == "ge":
+            ok = score >= int(bar.to_integral_value(rounding=ROUND_CEILING))
+        else:
+            ok = score > int(bar.to_integral_value(rounding=ROUND_FLOOR))
+        out[rows] = np.where(ok[rows], YES, NO)
+    return out
 
 
 def _mismatch(cols: Columns) -> np.ndarray:
@@ -226,7 +271,8 @@ def _mismatch(cols: Columns) -> np.ndarray:
 def _settle(out: Population, i: int, scopes: Scopes) -> None:
     """Row i by the single evaluator; its numbers written over the columns'."""
     cp = out.cp
-    outcome = evaluate(cp, out.cols.submission(i), trace=False, baseline=out.baseline)
+    sub = out.cols.submission(i)
+    outcome = evaluate(cp, sub, trace=False, baseline=out.baseline(i), sector_best=out.sector_bests.get(sub.sector))
     out._outcomes[i] = outcome
     for r, (cr, result) in enumerate(zip(cp.rules, outcome.rules)):
         s = out.rules[r]
@@ -234,7 +280,7 @@ def _settle(out: Population, i: int, scopes: Scopes) -> None:
         s.points[i] = quanta(result.points, cp.quantum)
         s.metric[i] = next((m for m, cm in enumerate(cr.metrics) if cm.metric.id == result.metric), -1)
         s.scope[i] = scopes(result.scope)
-        out.evidence_missing[r, i] = bool(result.flags)
+        out.flags[r, i] = sum(1 << FLAGS.index(f) for f in result.flags)
     for g, gate in enumerate(outcome.gates):
         out.gates[g, i] = GATE_STATUSES.index(gate.status)
     out.earned[i] = quanta(outcome.earned, cp.quantum)

@@ -14,6 +14,7 @@ from decimal import Decimal
 import numpy as np
 
 from ..arithmetic import ONE, ZERO, band_points, linear_share, points_of, weighted
+from ..cohort.plausibility import RANGE, SECTOR_BEST
 from ..compiler import CompiledMetric, CompiledRule
 from . import logic
 from .exact import UNIT, compare, quanta, round_safe, tie_sign, unsafe
@@ -21,6 +22,7 @@ from .frame import NUMBER
 
 SCORED, NOT_REPORTED, NOT_APPLICABLE, NO_METRIC = 0, 1, 2, 3
 STATUSES = ("scored", "not_reported", "not_applicable", "no_metric")
+FLAGS = ("evidence_missing", RANGE, SECTOR_BEST)  # a rule's review flags, in the order assemble adds them: bits 1, 2, 4
 
 
 @dataclass(eq=False)
@@ -30,6 +32,7 @@ class RuleScores:
     metric: np.ndarray  # int16 index into the rule's metrics, -1 for none
     scope: np.ndarray  # int32 index into Scopes, -1 for none
     counted: np.ndarray  # int32 cases counted (cases metrics), else 0
+    flags: np.ndarray  # int8 bits of FLAGS
 
 
 class Scopes:
@@ -76,16 +79,17 @@ class Entries:
 
 
 class Scorer:
-    def __init__(self, cols, scopes: Scopes):
+    def __init__(self, cols, scopes: Scopes, sector_bests=None):
         self.cols, self.cp, self.n = cols, cols.cp, cols.n
         self.scopes = scopes
+        self.bests = sector_bests or {}
         self.unsafe = np.zeros(self.n, dtype=bool)
         self.mode = self.cp.rounding
 
     def rule(self, cr: CompiledRule) -> RuleScores:
         n = self.n
         out = RuleScores(np.full(n, NO_METRIC, np.int8), np.zeros(n, np.int64), np.full(n, -1, np.int16),
-                         np.full(n, -1, np.int64), np.zeros(n, np.int32))
+                         np.full(n, -1, np.int64), np.zeros(n, np.int32), np.zeros(n, np.int8))
         todo = self.cols.valid.copy()
         if cr.rule.applies_when is not None:
             off = todo & (logic.compile_test(cr.rule.applies_when)(self.cols) == logic.F)
@@ -126,6 +130,32 @@ class Scorer:
         entries = Entries(cm, self.cols.sectors, keys, self.scopes, "tier")
         e = entries.table[self.cols.sector[reported], tier[present]]
         self._value(cr, cm, entries, reported, col.value[reported], e, out)
+        scored = reported[out.status[reported] == SCORED]
+        out.flags[scored] |= self._plausibility(cm, scored, col.value[scored])
+
+    def _plausibility(self, cm: CompiledMetric, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """engine.cohort.plausibility.flags_for on a scored input: bit 2 outside the plausible range, bit 4
+        better than the sector's best existing factory by more than the policy's margin."""
+        bits = np.zeros(len(rows), dtype=np.int8)
+        name, margin = cm.metric.input, self.cp.policy.plausibility_margin
+        low, high = self.cp.plausible.get(name, (None, None))
+        if low is not None:
+            bits[compare(x, float(low), tie_sign(low)) < 0] = 2
+        if high is not None:
+            bits[compare(x, float(high), tie_sign(high)) > 0] = 2
+        if margin is None:
+            return bits
+        sectors = self.cols.sectors
+        for sector, best in self.bests.items():
+            top = best.best.get(name)
+            if top is None or sector not in sectors:
+                continue
+            allowance = margin * abs(top)  # the same Decimal expressions as beyond_best, once per sector
+            bar = top + allowance if cm.higher else top - allowance
+            side = compare(x, float(bar), tie_sign(bar))
+            beyond = (side > 0) if cm.higher else (side < 0)
+            bits[(self.cols.sector[rows] == sectors.index(sector)) & beyond] |= 4
+        return bits
 
     def _tiers(self, cm: CompiledMetric, rows: np.ndarray) -> np.ndarray:
         """Index of the size tier per row (-1: no value, or no tier holds it), as CompiledMetric.tier_of."""
