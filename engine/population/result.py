@@ -48,6 +48,7 @@ class Population:
     mismatch: np.ndarray  # industry_code_mismatch
     scopes: list
     one_by_one: np.ndarray  # rows the single evaluator scored
+    boundary_points: int  # rule points recomputed in Decimal: the float was within its error of a rounding jump
     _outcomes: dict = field(default_factory=dict)  # rows the single evaluator scored: its Outcome
     _cache: dict | None = None
 
@@ -79,6 +80,7 @@ class Population:
         lists = self._lists()
         rescale = cp.policy.not_applicable == "rescale"
         gate_results = [cg.results for cg in cp.gates]
+        memo: dict = {}  # equal rule results are one immutable record
         for i in rows:
             i = int(i)
             if i in self._outcomes:
@@ -88,15 +90,14 @@ class Population:
             if not self.valid[i]:
                 raise ValueError(f"row {i} is not valid under {cp.policy.ref}: see its issues")
             rules, pillars, any_scored = [], dict.fromkeys(cp.pillar_ids, ZERO), False
-            for cr, (status, points, metric, scope, flags) in zip(cp.rules, lists["rules"]):
-                st = status[i]
-                value = Decimal(points[i]).scaleb(-places) if st == SCORED else ZERO
-                any_scored |= st == SCORED
-                rules.append(RuleResult(cr.rule.id, cr.rule.indicator, cr.rule.pillar, STATUSES[st],
-                                        cr.metrics[metric[i]].metric.id if metric[i] >= 0 else None,
-                                        self.scopes[scope[i]] if scope[i] >= 0 else None, value, cr.rule.points,
-                                        _FLAG_SETS[flags[i]]))
-                pillars[cr.rule.pillar] += value
+            for r, (status, points, metric, scope, flags) in enumerate(lists["rules"]):
+                key = (r, status[i], points[i], metric[i], scope[i], flags[i])
+                result = memo.get(key)
+                if result is None:
+                    result = memo[key] = self._rule_result(*key)
+                any_scored |= key[1] == SCORED
+                rules.append(result)
+                pillars[result.pillar] += result.points
             applicable = self.applicable_values[lists["applicable"][i]]
             earned = Decimal(lists["earned"][i]).scaleb(-places) if any_scored else ZERO
             total = Decimal(lists["total"][i]).scaleb(-places) if rescale and applicable != cp.policy.total_points \
@@ -116,6 +117,13 @@ class Population:
                           tuple(results[(True, False, None)[g[i]]] for results, g in zip(gate_results, lists["gates"])),
                           tuple(rules), tuple(pillars.items()), earned, applicable, total, bonus, total + bonus,
                           decision, tuple(flags), None)
+
+    def _rule_result(self, r: int, status: int, points: int, metric: int, scope: int, flags: int) -> RuleResult:
+        cr = self.cp.rules[r]
+        return RuleResult(cr.rule.id, cr.rule.indicator, cr.rule.pillar, STATUSES[status],
+                          cr.metrics[metric].metric.id if metric >= 0 else None,
+                          self.scopes[scope] if scope >= 0 else None,
+                          self.number(points) if status == SCORED else ZERO, cr.rule.points, _FLAG_SETS[flags])
 
     def _lists(self) -> dict:
         """The columns as Python lists, once: indexing a list is far cheaper than a NumPy scalar."""
@@ -161,7 +169,7 @@ def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> P
                            np.where((eligible == YES) & (meets == YES), YES, UNKNOWN)).astype(np.int8)
     out = Population(cols, baseline, sector_bests, rules, flags, gates, earned, applicable, values, total, bonus, score,
                      eligible, meets, recommended, _mismatch(cols), scopes.names,
-                     cols.valid & (cols.one_by_one | scorer.unsafe))
+                     cols.valid & (cols.one_by_one | scorer.unsafe), scorer.boundary)
     for i in np.flatnonzero(out.one_by_one):
         _settle(out, int(i), scopes)
     return out

@@ -83,6 +83,7 @@ class Scorer:
         self.cols, self.cp, self.n = cols, cols.cp, cols.n
         self.scopes = scopes
         self.bests = sector_bests or {}
+        self.boundary = 0  # points recomputed in Decimal because the float lay within its error of a jump
         self.unsafe = np.zeros(self.n, dtype=bool)
         self.mode = self.cp.rounding
 
@@ -189,6 +190,7 @@ class Scorer:
         inner = ~exact
         points[inner] = round_safe(v[inner], self.mode)
         near = inner & unsafe(v, float(full) * err + 2 * UNIT * np.abs(v), self.mode)
+        self.boundary += int(near.sum())
         for k in np.flatnonzero(near):  # on or by a rounding jump (a score of x.xx5): in Decimal, as evaluate does
             row = entries.entries[e[k]].row
             share = linear_share(_decimal(x[k]), row.baseline, row.leading, cm.higher)
@@ -291,7 +293,9 @@ class Scorer:
         bound = full * (err + (2 * width + 8) * UNIT) + 2 * UNIT * np.abs(v)
         out.status[rows] = SCORED
         out.points[rows] = round_safe(v, self.mode)
-        for k in np.flatnonzero(unsafe(v, bound, self.mode)):  # by a rounding jump: in Decimal, as evaluate does
+        near = unsafe(v, bound, self.mode)
+        self.boundary += int(near.sum())
+        for k in np.flatnonzero(near):  # by a rounding jump: in Decimal, as evaluate does
             parts = []
             for t in np.flatnonzero(chosen[k]):
                 row = entries.entries[entries.table[sector[k], order[k, t]]].row
