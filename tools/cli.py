@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.catalog import DEFAULT_ROOT
 
-from . import compare_cmd, evaluate_cmd, policy_cmd, service_cmd
+from . import batch_cmd, compare_cmd, evaluate_cmd, impact_cmd, policy_cmd, service_cmd
 from . import cohort_cmd
 
 
@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy_cmd.register(commands)
     evaluate_cmd.register(commands)
     compare_cmd.register(commands)
+    batch_cmd.register(commands)
+    impact_cmd.register(commands)
     service_cmd.register(commands)
     cohort_cmd.register(commands)
     return parser
