@@ -72,7 +72,7 @@ def impact(a: Population, b: Population, *, keys: Sequence | None = None, movers
         "from": _stamp(a), "to": _stamp(b),
         "population": {"rows": n, "compared": int(both.sum()),
                        "refused": {a.cp.policy.ref: int((~a.valid).sum()), b.cp.policy.ref: int((~b.valid).sum())},
-                       "issues": _issues(a, b)},
+                       "issues": _issues(a, b, keys)},
         "score_delta": {"up": int((d > 0).sum()), "down": int((d < 0).sum()), "unchanged": int((d == 0).sum()),
                         "mean": _mean(d, unit), "quantiles": _quantiles(d, unit), "histogram": _histogram(d, unit)},
         "flips": {"eligible": _matrix(a.eligible[rows], b.eligible[rows]),
@@ -125,11 +125,12 @@ def _grades(p: Population, scores: np.ndarray, grade_by: str, sector_codes: np.n
     return out
 
 
-def _issues(a: Population, b: Population, limit: int = 20) -> list[dict]:
+def _issues(a: Population, b: Population, keys, limit: int = 20) -> list[dict]:
+    """The first rows each version refused, with every issue."""
     out = []
     for p in (a, b):
         for row, issues in sorted(p.cols.issues.items())[:limit]:
-            out.append({"row": row + 1, "policy": p.cp.policy.ref,
+            out.append({"row": row + 1, "key": keys[row] if keys is not None else row + 1, "policy": p.cp.policy.ref,
                         "issues": [{"code": i.code, "path": i.json_path(), "message": i.message} for i in issues]})
     return out[:limit]
 

@@ -8,6 +8,7 @@ from swagger_ui_bundle import swagger_ui_path
 from ..schemas import Problem
 from . import evaluations, health, policies
 from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
+from . import comparisons  # issue 5: policy diffs, comparisons, impact
 
 DOCS_ASSETS = "/api/v1/docs/assets/"
 SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "gf_… tokens from `greenfactory token create`"}}
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> Api:
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     for blueprint in (cohorts.blp, authorities.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
+    api.register_blueprint(comparisons.blp, url_prefix="/api/v1")
     api.register_blueprint(health.blp)
     app.add_url_rule(DOCS_ASSETS + "<path:filename>", endpoint="docs_assets", view_func=_docs_asset)
     return api

@@ -91,6 +91,19 @@ def cohort_matrix(flagged: str) -> list[tuple]:
     ]
 
 
+def comparison_matrix() -> list[tuple]:
+    """Issue 5's endpoints: the diff of versions, one submission under two versions, a population under two."""
+    versions = {"from": "green-factory@2025.1", "to": "green-factory-js@2025.1"}
+    return [
+        ("GET", "/api/v1/policies/diff", "/api/v1/policies/diff?from=green-factory@2025.1&to=green-factory@2026.1",
+         None, READ_POLICIES),
+        ("POST", "/api/v1/comparisons", "/api/v1/comparisons", ("json", {**versions, "submission": submission()}),
+         expect(200, enterprise=None, reviewer=None, authority=None, policy_admin=None)),
+        ("POST", "/api/v1/impact", "/api/v1/impact", ("json", {**versions, "filter": {"region": "330212"}}),
+         expect(200, reviewer=None, authority=None, policy_admin=None)),
+    ]
+
+
 def test_the_role_by_endpoint_matrix(app, client, tokens):
     admin = tokens["policy_admin"]
     for version in ("2025.1", "2026.1"):
@@ -99,7 +112,7 @@ def test_the_role_by_endpoint_matrix(app, client, tokens):
     eid = evaluate(client, tokens["enterprise"]).json["id"]
     run_cohort(client, tokens)
     history = client.get(f"/api/v1/factories/{NINGBO_USCC}", headers=tokens["enterprise"]).json
-    cases = matrix(eid) + cohort_matrix(history["rounds"][0]["evaluation"])
+    cases = matrix(eid) + cohort_matrix(history["rounds"][0]["evaluation"]) + comparison_matrix()
 
     routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -123,7 +136,8 @@ def test_the_role_by_endpoint_matrix(app, client, tokens):
                 wrong.append(f"{method} {path} as {role}: {r.status_code}, expected {expected[role]}")
             if r.status_code in (401, 403):
                 assert r.mimetype == "application/problem+json"
-                assert r.json["code"] in ("auth.token.missing", "auth.role.forbidden", "auth.enterprise.mismatch")
+                assert r.json["code"] in ("auth.token.missing", "auth.role.forbidden", "auth.enterprise.mismatch",
+                                          "auth.region.forbidden")
     assert wrong == []
 
 
