@@ -2,10 +2,29 @@
 so that audit entries hash the same wherever they are read back. Alembic owns the schema (service/migrations)."""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timezone
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+DEFLATE_LEVEL = 3  # a 40 kB trace: 5.5× smaller in about 65 µs; level 6 gains 10 % more for 3× the time
+
+
+class Deflated(TypeDecorator):
+    """Bytes stored zlib-deflated, read and written as the plain bytes: a trace is some 40 kB of JSON.
+
+    Hashes and comparisons are over the plain bytes, so they do not depend on the compressor."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else zlib.compress(value, DEFLATE_LEVEL)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else zlib.decompress(value)
 
 
 class Base(DeclarativeBase):
@@ -75,7 +94,7 @@ class Evaluation(Base):
     period: Mapped[str] = mapped_column(String(32))
     submission: Mapped[bytes] = mapped_column(LargeBinary)  # the submission's JSON as received, key order kept
     submission_digest: Mapped[str] = mapped_column(String(80))
-    outcome: Mapped[bytes] = mapped_column(LargeBinary)  # engine.trace.canonical_json
+    outcome: Mapped[bytes] = mapped_column(Deflated)  # engine.trace.canonical_json, stored deflated (0003)
     outcome_sha256: Mapped[str] = mapped_column(String(80))  # "sha256:" + hex
     score: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[str] = mapped_column(String(32), default=now)

@@ -117,4 +117,4 @@ def test_a_revoked_token_no_longer_answers(app, client, database_url, capsys):
 
 def test_db_upgrade(database_url, capsys):
     assert main(["db", "upgrade", "--database-url", database_url]) == 0
-    assert "0002" in capsys.readouterr().err
+    assert "0003" in capsys.readouterr().err
