@@ -13,8 +13,12 @@ Only policy admins may name a draft: the point is to see what a change does befo
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import orjson
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from engine.catalog import parse_ref
 from engine.compare import compare
@@ -85,9 +89,10 @@ def impact(store: PolicyStore, who: Principal, args: dict) -> dict:
         for s in inline:
             _may_submit(who, s)
         raws, keys = inline, [f"/submissions/{i}" for i in range(len(inline))]
+        frame = frame_of(raws)
     else:
-        raws, keys = _population(store, who, args.get("filter") or {})
-    result = run_impact(a, b, frame_of(raws), keys=keys, movers=args["movers"], grade_by=args["grade_by"]).to_dict()
+        keys, frame = _population(store, who, args.get("filter") or {})
+    result = run_impact(a, b, frame, keys=keys, movers=args["movers"], grade_by=args["grade_by"]).to_dict()
     for mover in result["movers"]:
         body = {"from": a.policy.ref, "to": b.policy.ref}
         if inline is None:
@@ -129,8 +134,36 @@ def _stored(store: PolicyStore, who: Principal, evaluation_id: str) -> dict:
     return orjson.loads(row.submission)
 
 
-def _population(store: PolicyStore, who: Principal, wanted: dict) -> tuple[list, list]:
-    """The latest stored submission of each enterprise and period, within the caller's scope and the filter."""
+class FrameCache:
+    """The frames of the last few stored populations. Evaluations are only ever added, so a population is known by
+    its filter and the newest evaluation and count it holds: while those stay, its frame (the costly part of a
+    run: reading and checking every submission) is reused, and trying one draft after another costs only the
+    evaluation under each."""
+
+    def __init__(self, size: int = 2):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _frames() -> FrameCache:
+    return current_app.extensions.setdefault("greenfactory.frames", FrameCache())
+
+
+def _population(store: PolicyStore, who: Principal, wanted: dict) -> tuple[list, object]:
+    """The latest stored submission of each enterprise and period, within the caller's scope and the filter: their
+    evaluation ids and their frame."""
     region = wanted.get("region")
     if who.role in REGIONAL:
         region = region or who.region
@@ -154,10 +187,18 @@ def _population(store: PolicyStore, who: Principal, wanted: dict) -> tuple[list,
             query = query.where(Evaluation.policy_version == number)
     seen, raws, keys = set(), [], []
     with store.db.read() as session:
+        newest = session.execute(query.with_only_columns(func.max(Evaluation.pk), func.count()).order_by(None)).one()
+        key = (region and region_prefix(region), wanted.get("sector"), wanted.get("period"), wanted.get("policy"),
+               tuple(newest))
+        cached = _frames().get(key)
+        if cached is not None:
+            return cached
         for eid, uscc, period, blob in session.execute(query):
             if (uscc, period) in seen:
                 continue
             seen.add((uscc, period))
             raws.append(orjson.loads(blob))
             keys.append(eid)
-    return raws[::-1], keys[::-1]  # oldest first, as stored
+    found = (keys[::-1], frame_of(raws[::-1]))  # oldest first, as stored
+    _frames().put(key, found)
+    return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import Iterator
 
@@ -40,24 +41,20 @@ def refused(number: int, issues) -> dict:
 def records_of(pop, numbers: list) -> Iterator[dict]:
     """The record of every row of a Population (numbers: each row's number in the file), in order."""
     cp, frame, cols = pop.cp, pop.cols.frame, pop.cols
-    places = cp.policy.rounding_places
-    text = _Texts(places)
-    ref = cp.policy.ref
+    n = cols.n
+    text = _Texts(cp.policy.rounding_places)
     rule_ids = [cr.rule.id for cr in cp.rules]
-    points = [text(s.points) for s in pop.rules]
-    score, total, bonus = text(pop.score), text(pop.total), text(pop.bonus)
     decided = [[(False, None, True)[c] for c in a.tolist()] for a in (pop.eligible, pop.meets, pop.recommended)]
-    flags = _flags(pop, rule_ids)
+    rules = [dict(zip(rule_ids, points)) for points in zip(*(text(s.points) for s in pop.rules))] if rule_ids \
+        else [{} for _ in range(n)]
+    columns = (numbers, repeat("scored"), repeat(cp.policy.ref), frame.uscc, frame.name, frame.sector, frame.region,
+               frame.period, text(pop.score), text(pop.total), text(pop.bonus), *decided, rules, _flags(pop, rule_ids))
     valid = pop.valid.tolist()
-    for i, number in enumerate(numbers):
-        if not valid[i]:
-            yield refused(number, cols.issues.get(i, ()))
-            continue
-        yield {"row": number, "status": "scored", "policy": ref, "uscc": frame.uscc[i], "name": frame.name[i],
-               "sector": frame.sector[i], "region": frame.region[i], "period": frame.period[i],
-               "score": score[i], "total": total[i], "bonus": bonus[i], "eligible": decided[0][i],
-               "meets_regional_baseline": decided[1][i], "recommended": decided[2][i],
-               "rules": dict(zip(rule_ids, (p[i] for p in points))), "flags": flags[i]}
+    for i, values in enumerate(zip(*columns)):
+        yield dict(zip(_KEYS, values)) if valid[i] else refused(numbers[i], cols.issues.get(i, ()))
+
+
+_KEYS = (*HEAD, "rules", "flags")
 
 
 def _flags(pop, rule_ids: list) -> list:

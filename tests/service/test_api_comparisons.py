@@ -145,3 +145,16 @@ def test_impact_over_inline_submissions_counts_refused_rows_with_their_issues(cl
     monkeypatch.setattr(comparisons, "INLINE_LIMIT", 3)
     problem(client.post("/api/v1/impact", json={"from": GENERAL, "to": JIANGSU, "submissions": good},
                         headers=tokens["policy_admin"]), 422, "request.impact.too_many")
+
+
+def test_a_stored_population_is_read_once_until_an_evaluation_is_added(app, client, tokens, monkeypatch):
+    _stored_population(app, tokens, 3)
+    built = []
+    real = comparisons.frame_of
+    monkeypatch.setattr(comparisons, "frame_of", lambda raws: built.append(len(raws)) or real(raws))
+    request = {"from": GENERAL, "to": JIANGSU}
+    for _ in range(2):
+        assert client.post("/api/v1/impact", json=request, headers=tokens["policy_admin"]).json["population"]["rows"] == 3
+    evaluate(client, tokens["enterprise"])
+    assert client.post("/api/v1/impact", json=request, headers=tokens["policy_admin"]).json["population"]["rows"] == 4
+    assert built == [3, 4]

@@ -1,0 +1,130 @@
+"""Batch scoring against the single-evaluation path, and a 25,000-submission impact run, side by side.
+
+    .venv/bin/python benchmarks/population.py [--rows 25000] [--single-rows 5000] [--repeat 3]
+
+Prints figures; asserts nothing (it does check that both paths give the same records). Rows are generated
+(engine.generate): for scoring, --rows for green-factory; for the impact run, half for each bundled policy, so
+that each version reads keys the other does not (left out, as engine.compare does).
+
+  single path     per row: intake (parse_submission) + evaluate(trace=False) + the batch record: what
+                  `greenfactory batch --engine single` does for a row already read from its file
+  single, traced  per row: intake + evaluate with its trace captured, as POST /api/v1/evaluations evaluates
+  batch           frame_of + bind + evaluate_population + the batch records, over all rows
+  impact          A → B over the rows: bind and evaluate under both, then the summary (frame already built:
+                  the service and the CLI build it once per population); and the same with the frame built
+  files           `greenfactory batch` end to end, JSON lines in and out, each engine
+Times are the best of --repeat runs; one process, one thread.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.catalog import Catalog  # noqa: E402
+from engine.evaluator import evaluate  # noqa: E402
+from engine.generate import generate_submissions  # noqa: E402
+from engine.impact import run_impact  # noqa: E402
+from engine.intake import parse_submission  # noqa: E402
+from engine.population import bind, evaluate_population, frame_of  # noqa: E402
+from tools.results import record_of, records_of  # noqa: E402
+
+A, B = "green-factory@2026.1", "green-factory-js@2026.1"
+
+
+def best(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=25_000)
+    parser.add_argument("--single-rows", type=int, default=5_000, help="rows timed on the single path (it is slow)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--files", action="store_true", help="also time greenfactory batch on files, both engines")
+    args = parser.parse_args()
+
+    catalog = Catalog.from_dir(ROOT / "policies")
+    a, b = catalog.get(A), catalog.get(B)
+    half = args.rows // 2
+    raws = generate_submissions(a.policy, args.rows, 1)
+    mixed = raws[:half] + generate_submissions(b.policy, args.rows - half, 2)
+    numbers = list(range(1, len(raws) + 1))
+    sample = raws[: args.single_rows]
+    places = a.policy.rounding_places
+
+    def single():
+        out = []
+        for n, raw in enumerate(sample, 1):
+            try:
+                out.append(record_of(n, raw, evaluate(a, parse_submission(a.policy, raw), trace=False), places))
+            except Exception:
+                out.append(None)
+        return out
+
+    def traced():
+        for raw in sample:
+            try:
+                evaluate(a, parse_submission(a.policy, raw))
+            except Exception:
+                pass
+
+    def batch():
+        return list(records_of(evaluate_population(bind(a, frame_of(raws))), numbers))
+
+    t_single, single_records = best(single, 1)
+    t_traced, _ = best(traced, 1)
+    t_batch, batch_records = best(batch, args.repeat)
+    same = all(x is None and y["status"] == "refused" or x == y for x, y in zip(single_records, batch_records))
+
+    t_frame, frame = best(lambda: frame_of(mixed), args.repeat)
+    t_impact, report = best(lambda: run_impact(a, b, frame).to_dict(), args.repeat)
+    t_whole, _ = best(lambda: run_impact(a, b, frame_of(mixed)).to_dict(), args.repeat)
+
+    n_single, n = len(sample), len(raws)
+    rate = {"single path": n_single / t_single, "single, traced": n_single / t_traced, "batch": n / t_batch}
+    print(f"{n} submissions; single path timed on {n_single}; best of {args.repeat}; Python {sys.version.split()[0]}\n")
+    print(f"{'scoring under ' + A:<42} {'rows/s':>10} {'µs/row':>8} {'batch is':>9}")
+    for name, r in rate.items():
+        print(f"  {name:<40} {r:>10,.0f} {1e6 / r:>8.1f} {rate['batch'] / r:>8.1f}×")
+    print(f"  same records from both paths: {'yes' if same else 'NO'}   goal: batch ≥ 20× the single path\n")
+    print(f"{'impact ' + A + ' → ' + B:<58} {'seconds':>8}")
+    print(f"  ({half} submissions written for {A}, {n - half} for {B})")
+    print(f"  {'frame of ' + str(n) + ' submissions (once per population)':<56} {t_frame:>8.3f}")
+    print(f"  {'impact with its summary, frame built':<56} {t_impact:>8.3f}   goal: ≤ 0.5 s")
+    print(f"  {'impact with its summary, frame included':<56} {t_whole:>8.3f}")
+    print(f"  compared {report['population']['compared']}, refused {report['population']['refused']}")
+    if args.files:
+        files(raws)
+    return 0
+
+
+def files(raws: list) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.jsonl"
+        source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in raws))
+        print(f"\n{'greenfactory batch, JSON lines in and out':<58} {'seconds':>8} {'rows/s':>9}")
+        for engine in ("columns", "single"):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "tools.cli", "batch", "--policy", A, str(source), "-o",
+                            str(Path(tmp) / f"{engine}.jsonl"), "--engine", engine, "--quiet"], cwd=ROOT,
+                           stderr=subprocess.DEVNULL, check=False)
+            took = time.perf_counter() - start
+            print(f"  {'--engine ' + engine:<56} {took:>8.2f} {len(raws) / took:>9,.0f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
