@@ -85,8 +85,8 @@ def main() -> int:
     def batch():
         return list(records_of(evaluate_population(bind(a, frame_of(raws))), numbers))
 
-    t_single, single_records = best(single, 1)
-    t_traced, _ = best(traced, 1)
+    t_single, single_records = best(single, args.repeat)
+    t_traced, _ = best(traced, args.repeat)
     t_batch, batch_records = best(batch, args.repeat)
     same = all(x is None and y["status"] == "refused" or x == y for x, y in zip(single_records, batch_records))
 

@@ -20,7 +20,7 @@ from engine.issue import IssueList
 from engine.population import bind, evaluate_population, frame_of
 
 from .policy_cmd import _catalog, _get
-from .progress import progress
+from .progress import bulk, progress
 from .results import Writer, record_of, records_of, refused
 from .rows import FORMATS, count_rows, format_of, read_rows
 
@@ -60,7 +60,7 @@ def run_batch(args) -> int:
         return 2
     scored = bad = 0
     try:
-        with progress(total, "scoring", args.quiet) as bar:
+        with bulk(), progress(total, "scoring", args.quiet) as bar:
             while chunk := list(islice(rows, max(args.chunk, 1))):
                 for record in (_single(cp, chunk) if args.engine == "single" else _columns(cp, chunk)):
                     writer.write(record)

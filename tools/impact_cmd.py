@@ -19,7 +19,7 @@ from engine.impact import run_impact
 from engine.population import frame_of
 
 from .policy_cmd import _catalog, _get
-from .progress import progress
+from .progress import bulk, progress
 from .rows import FORMATS, count_rows, read_rows
 
 
@@ -48,7 +48,7 @@ def run_impact_cmd(args) -> int:
         return 2
     numbers, raws, unreadable = [], [], []
     try:
-        with progress(count_rows(args.input, args.input_format), "reading", args.quiet) as bar:
+        with bulk(), progress(count_rows(args.input, args.input_format), "reading", args.quiet) as bar:
             for row in read_rows(args.input, args.input_format):
                 bar.update(1)
                 if row.issues:
@@ -59,7 +59,7 @@ def run_impact_cmd(args) -> int:
     except OSError as exc:
         print(f"greenfactory: impact.file.unreadable {args.input}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    with progress(3, "evaluating", args.quiet) as bar:
+    with bulk(), progress(3, "evaluating", args.quiet) as bar:
         frame = frame_of(raws)
         bar.update(1)
         result = run_impact(a, b, frame, keys=numbers, movers=args.movers, grade_by=args.grade_by)
