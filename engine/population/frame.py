@@ -24,6 +24,7 @@ _EMPTY_LIST: list = []
 _ABSENT_TYPE = type("Absent", (), {"__repr__": lambda self: "<absent>", "__len__": lambda self: 0,
                                    "__iter__": lambda self: iter(())})  # falsy, empty
 _ABSENT = _ABSENT_TYPE()
+_GAP = float("nan")  # a number's absence: this very object (a reported NaN is another), so numpy reads it in one go
 ABSENT, FLAG, NUMBER, TEXT, OTHER = 0, 1, 2, 3, 4  # kinds of a fact answer
 
 
@@ -106,7 +107,8 @@ def _part(rows: list) -> Frame:
     text = {k: [e.get(k) for e in ents] for k in ("uscc", "name", "region", "sector", "industry_code")}
     amounts = {k: numbers([d.get(k, 0.0) for d in docs], [k in d for d in docs], 0.0)
                for k in ("energy_use_tce", "output_value")}
-    data = {k: numbers(list(col), _present(col), -LIMIT) for k, col in _columns(docs, "data").items()}
+    data = {k: numbers(col, np.fromiter(map(is_not, col, repeat(_GAP)), bool, n), -LIMIT)
+            for k, col in _columns(docs, "data", _GAP).items()}
     facts = {k: _facts(col) for k, col in _columns(docs, "facts").items()}
     products, duplicated = _products(docs, n)
     doubtful = duplicated
@@ -199,7 +201,7 @@ def numbers(col: list, present, low: float) -> Numbers:
         types.discard(_ABSENT_TYPE)
     if types <= {int, float}:
         try:
-            value = np.array(col, dtype=np.float64)
+            value = np.array(col, dtype=np.float64)  # the gap reads as NaN: present is what tells it apart
         except OverflowError:  # an int beyond float: the schema refuses it anyway
             return _numbers_one_by_one(col, present, low)
         bad = present & ~(np.isfinite(value) & (value >= low) & (value <= LIMIT))
@@ -261,7 +263,7 @@ def _facts(col: list) -> Facts:
                 kind[i], texts[i] = TEXT, v
             elif v is not _ABSENT:
                 kind[i] = OTHER
-    number = numbers(nums, num_present, -LIMIT)
+    number = numbers(nums, num_present, -LIMIT) if num_present.any() else _absent_numbers(n)
     too_long = np.array([t is not None and len(t) > 200 for t in texts], dtype=bool) \
         if (kind == TEXT).any() else np.zeros(n, dtype=bool)
     return Facts(kind, flag, number, texts, (kind == OTHER) | number.bad | too_long)
@@ -337,13 +339,13 @@ def _size(value) -> int:
 _EVIDENCE_OF = methodcaller("get", "evidence")
 
 
-def _columns(docs: list, part: str) -> dict:
-    """The values of every key of docs[i][part] as one tuple per key (_ABSENT where a row lacks the key)."""
+def _columns(docs: list, part: str, gap=_ABSENT) -> dict:
+    """The values of every key of docs[i][part] as one tuple per key (gap where a row lacks the key)."""
     dicts = [_dict(d.get(part)) for d in docs]
     keys = sorted(set().union(*dicts))
     if not keys:
         return {}
-    base = dict.fromkeys(keys, _ABSENT)
+    base = dict.fromkeys(keys, gap)
     return dict(zip(keys, zip(*[[*{**base, **d}.values()] for d in dicts])))
 
 
