@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from decimal import Decimal
 
 import orjson
@@ -14,13 +15,29 @@ from engine.intake import parse_submission
 from tools.cli import main
 from tools.rows import flatten, read_rows, unflatten
 
+from tests.support import ROOT
+
 REF = "green-factory@2026.1"
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+@pytest.fixture(scope="module")
+def policies(tmp_path_factory):
+    """Only the two versions these tests use: every command loads its whole policy folder."""
+    root = tmp_path_factory.mktemp("policies")
+    for name in ("green-factory", "green-factory-js"):
+        (root / name).mkdir()
+        shutil.copy(ROOT / "policies" / name / "2026.1.yaml", root / name / "2026.1.yaml")
+    shutil.copy(ROOT / "policies" / "published.json", root / "published.json")
+    return root
+
+
+@pytest.fixture
+def run(policies):
+    def call(*argv):
+        code = main(["--policies", str(policies), *(str(a) for a in argv)])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return call
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +63,10 @@ def cells_of(rows):
     return columns, [[text(f.get(c)) for c in columns] for f in flat]
 
 
-def test_batch_scores_every_row_and_reports_the_bad_ones_by_line(tmp_path, capsys, raws):
+def test_batch_scores_every_row_and_reports_the_bad_ones_by_line(tmp_path, raws, run):
     source = tmp_path / "in.jsonl"
     write_jsonl(source, raws, broken_at=10)
-    code, _, err = run(capsys, "batch", "--policy", REF, source, "-o", tmp_path / "out.jsonl", "--chunk", 128)
+    code, _, err = run("batch", "--policy", REF, source, "-o", tmp_path / "out.jsonl", "--chunk", 128)
     assert code == 1 and "301 rows: 298 scored, 3 refused" in err
     records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["row"] for r in records] == list(range(1, 13)) + list(range(14, 303))  # line 12 broken, 13 blank
@@ -58,19 +75,19 @@ def test_batch_scores_every_row_and_reports_the_bad_ones_by_line(tmp_path, capsy
     assert all(r["score"] and r["rules"] for r in records if r["status"] == "scored")
 
 
-def test_the_column_and_single_engines_write_the_same_bytes(tmp_path, capsys, raws):
+def test_the_column_and_single_engines_write_the_same_bytes(tmp_path, raws, run):
     source = tmp_path / "in.jsonl"
     write_jsonl(source, raws, broken_at=3)
     for fmt in ("jsonl", "csv"):
         outputs = []
         for engine in ("columns", "single"):
             out = tmp_path / f"{engine}.{fmt}"
-            run(capsys, "batch", "--policy", REF, source, "-o", out, "--engine", engine)
+            run("batch", "--policy", REF, source, "-o", out, "--engine", engine)
             outputs.append(out.read_bytes())
         assert outputs[0] == outputs[1], fmt
 
 
-def test_csv_and_xlsx_in_and_out(tmp_path, capsys, raws, catalog):
+def test_csv_and_xlsx_in_and_out(tmp_path, raws, catalog, run):
     columns, rows = cells_of(raws[:60])
     with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -86,7 +103,7 @@ def test_csv_and_xlsx_in_and_out(tmp_path, capsys, raws, catalog):
     results = {}
     for name in ("in.csv", "in.xlsx", "in.jsonl"):
         out = tmp_path / f"{name}.out.xlsx"
-        run(capsys, "batch", "--policy", REF, tmp_path / name, "-o", out)
+        run("batch", "--policy", REF, tmp_path / name, "-o", out)
         book = load_workbook(out, read_only=True)
         table = list(book.worksheets[0].iter_rows(values_only=True))
         book.close()
@@ -120,24 +137,24 @@ def test_cells_become_a_submission(tmp_path):
         unflatten([("cases.green_design_cases", "two")])
 
 
-def test_an_unknown_column_refuses_every_row_with_the_reason(tmp_path, capsys):
+def test_an_unknown_column_refuses_every_row_with_the_reason(tmp_path, run):
     (tmp_path / "in.csv").write_text("period,enterprise.colour\n2025,red\n2025,blue\n", encoding="utf-8")
-    code, _, _ = run(capsys, "batch", "--policy", REF, tmp_path / "in.csv", "-o", tmp_path / "out.jsonl")
+    code, _, _ = run("batch", "--policy", REF, tmp_path / "in.csv", "-o", tmp_path / "out.jsonl")
     records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert code == 1 and [(r["row"], r["issues"][0]["code"]) for r in records] == [
         (2, "submission.table.column"), (3, "submission.table.column")]
 
 
-def test_an_unknown_policy_or_input_stops_the_run(tmp_path, capsys):
-    assert run(capsys, "batch", "--policy", "nope@1", tmp_path / "x.jsonl", "-o", tmp_path / "o.jsonl")[0] == 2
-    code, _, err = run(capsys, "batch", "--policy", REF, tmp_path / "missing.jsonl", "-o", tmp_path / "o.jsonl")
+def test_an_unknown_policy_or_input_stops_the_run(tmp_path, run):
+    assert run("batch", "--policy", "nope@1", tmp_path / "x.jsonl", "-o", tmp_path / "o.jsonl")[0] == 2
+    code, _, err = run("batch", "--policy", REF, tmp_path / "missing.jsonl", "-o", tmp_path / "o.jsonl")
     assert code == 2 and "batch.file.unreadable" in err
 
 
-def test_impact_reports_and_its_movers_compare(tmp_path, capsys, raws):
+def test_impact_reports_and_its_movers_compare(tmp_path, raws, run):
     source = tmp_path / "in.jsonl"
     write_jsonl(source, raws[:120], broken_at=0)
-    code, out, _ = run(capsys, "impact", "--from", REF, "--to", "green-factory-js@2026.1", source, "--json",
+    code, out, _ = run("impact", "--from", REF, "--to", "green-factory-js@2026.1", source, "--json",
                        "--movers", 3)
     report = json.loads(out)
     assert code == 0 and report["population"]["rows"] == 120 and len(report["movers"]) == 3
@@ -145,7 +162,7 @@ def test_impact_reports_and_its_movers_compare(tmp_path, capsys, raws):
     assert report["population"]["issues"][0]["row"] == 7
     mover = report["movers"][0]
     argv = mover["compare"].split()[1:]
-    code, out, _ = run(capsys, *argv, "--json")
+    code, out, _ = run(*argv, "--json")
     assert code == 0 and json.loads(out)["score_delta"] == mover["delta"]
-    code, text, _ = run(capsys, "impact", "--from", REF, "--to", "green-factory-js@2026.1", source)
+    code, text, _ = run("impact", "--from", REF, "--to", "green-factory-js@2026.1", source)
     assert code == 0 and "biggest movers" in text and "score delta" in text
