@@ -32,7 +32,7 @@ def policies(tmp_path_factory):
 
 
 @pytest.fixture
-def run(policies):
+def run(capsys, policies):
     def call(*argv):
         code = main(["--policies", str(policies), *(str(a) for a in argv)])
         out, err = capsys.readouterr()
