@@ -18,7 +18,8 @@ from engine.evaluator import RegionalBaseline, evaluate
 from engine.generate import generate_submissions
 from engine.intake import _fast_validator, _non_finite, parse_submission
 from engine.issue import SubmissionInvalid
-from engine.loader import load_policy_file
+from engine.edit import set_scalar
+from engine.loader import load_policy_file, load_policy_text
 from engine.population import bind, evaluate_population, frame_of
 from engine.population.shape import shaped
 from engine.trace import canonical_json
@@ -63,6 +64,18 @@ def test_every_number_agrees_on_50000_submissions_per_policy(catalog, ref):
     statuses = {int(s) for r in pop.rules for s in np.unique(r.status)}
     assert statuses >= {0, 1} and (pop.flags != 0).any()
     assert {0, 1, 2} <= set(np.unique(pop.meets).tolist()) and {0, 1, 2} <= set(np.unique(pop.eligible).tolist())
+
+
+@pytest.mark.parametrize(("mode", "places"), [("down", 2), ("half_even", 2), ("half_up", 1), ("down", 0)])
+def test_every_rounding_rule_agrees(jiangsu, mode, places):
+    """The guard band follows the policy's rounding rule: its jumps are at k + 0.5 quanta, or at whole quanta for
+    down; the variants sit on the jumps of this policy's quantum."""
+    text = set_scalar(set_scalar(jiangsu.policy.text, ("rounding", "mode"), mode), ("rounding", "places"), places)
+    cp = compile_policy(load_policy_text(text, "policies/green-factory-js/2026.1.yaml"))
+    raws, subs = variants(cp, 4000, seed=3, base=500)
+    pop = evaluate_population(bind(cp, frame_of(raws)))
+    assert pop.valid.all() and pop.boundary_points > 100
+    assert all(same(got, evaluate(cp, subs[i], trace=False)) for i, got in enumerate(pop.outcomes()))
 
 
 def test_trace_on_demand_and_outcome_json_are_the_single_evaluators(general, jiangsu):

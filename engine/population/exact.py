@@ -91,11 +91,3 @@ def scaled(value: Decimal, places: int) -> int:
 def quanta(value: Decimal, quantum: Decimal) -> int:
     """A value already quantized to quantum, as a whole number of quanta."""
     return int((Decimal(value) / quantum).to_integral_value())
-
-
-def checked_int64(*arrays: np.ndarray) -> bool:
-    """True when every magnitude stays far enough inside int64 for the products taken in this package."""
-    return all(a.size == 0 or int(np.max(np.abs(a))) < 2 ** 31 for a in arrays)
-
-
-MODES = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)

@@ -14,7 +14,7 @@ import numpy as np
 from ..arithmetic import ZERO
 from ..evaluator import RegionalBaseline, evaluate
 from ..submission import GENERAL
-from ..trace import GateResult, Outcome, RuleResult
+from ..trace import Outcome, RuleResult
 from . import logic
 from .columns import Columns
 from .exact import divide, quanta, scale_of, scaled
