@@ -87,6 +87,21 @@ def test_the_column_and_single_engines_write_the_same_bytes(tmp_path, raws, run)
         assert outputs[0] == outputs[1], fmt
 
 
+def test_two_workers_write_the_same_bytes_as_one(tmp_path, raws, run):
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, raws, broken_at=150)  # with raws' two rows intake refuses
+    for fmt in ("jsonl", "csv"):
+        outputs = []
+        for workers in (1, 2):
+            out = tmp_path / f"{workers}.{fmt}"
+            code, _, err = run("batch", "--policy", REF, source, "-o", out, "--workers", workers, "--chunk", 37)
+            assert code == 1 and "301 rows: 298 scored, 3 refused" in err
+            outputs.append(out.read_bytes())
+        assert outputs[0] == outputs[1], fmt
+    rows = [json.loads(line)["row"] for line in (tmp_path / "2.jsonl").read_bytes().splitlines()]
+    assert rows == list(range(1, 153)) + list(range(154, 303))  # in file order; line 153 is the broken one
+
+
 def test_csv_and_xlsx_in_and_out(tmp_path, raws, catalog, run):
     columns, rows = cells_of(raws[:60])
     with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as handle:

@@ -8,6 +8,7 @@ from one Outcome (record_of), so the two paths write identical files.
 from __future__ import annotations
 
 import csv
+import io
 from decimal import Decimal
 from itertools import repeat
 from pathlib import Path
@@ -103,8 +104,7 @@ class Writer:
             self._file = path.open("wb")
         elif fmt == "csv":
             self._file = path.open("w", encoding="utf-8", newline="")
-            self._csv = csv.writer(self._file)
-            self._csv.writerow(self.columns)
+            csv.writer(self._file).writerow(self.columns)
         else:
             from openpyxl import Workbook
 
@@ -113,23 +113,40 @@ class Writer:
             self._sheet.append(self.columns)
 
     def write(self, record: dict) -> None:
-        if self.fmt == "jsonl":
-            self._file.write(orjson.dumps(record) + b"\n")
-            return
-        rules = record.get("rules", {})
-        issues = "\n".join(f"{i['code']} at {i['path']}: {i['message']}" for i in record.get("issues", ()))
-        row = [_cell(record.get(k)) for k in HEAD] + [rules.get(r, "") for r in self.rule_ids] + \
-            ["; ".join(record.get("flags", ())), issues]
-        if self.fmt == "csv":
-            self._csv.writerow(row)
+        self.append(encoded(self.fmt, self.rule_ids, [record]))
+
+    def append(self, payload) -> None:
+        """Write records already encoded for this format (encoded(...)), as a worker process returns them."""
+        if self.fmt == "xlsx":
+            for row in payload:
+                self._sheet.append(row)
         else:
-            self._sheet.append(row)
+            self._file.write(payload)
 
     def close(self) -> None:
         if self.fmt == "xlsx":
             self._book.save(self.path)
         else:
             self._file.close()
+
+
+def encoded(fmt: str, rule_ids: list, records) -> bytes | str | list:
+    """Records as a Writer of fmt writes them: JSON lines as bytes, CSV as text, XLSX as a list of rows of cells."""
+    if fmt == "jsonl":
+        return b"".join(orjson.dumps(r) + b"\n" for r in records)
+    rows = [_cells(r, rule_ids) for r in records]
+    if fmt == "xlsx":
+        return rows
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    return text.getvalue()
+
+
+def _cells(record: dict, rule_ids: list) -> list:
+    rules = record.get("rules", {})
+    issues = "\n".join(f"{i['code']} at {i['path']}: {i['message']}" for i in record.get("issues", ()))
+    return [_cell(record.get(k)) for k in HEAD] + [rules.get(r, "") for r in rule_ids] + \
+        ["; ".join(record.get("flags", ())), issues]
 
 
 def _cell(value):

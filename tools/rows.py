@@ -30,6 +30,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -59,61 +60,69 @@ def format_of(path: Path, given: str | None = None) -> str:
 
 def read_rows(path: Path, fmt: str | None = None) -> Iterator[Row]:
     """Every submission in the file, in order, each with its row number; OSError if the file cannot be opened."""
+    items = read_items(path, fmt)
+    decode = next(items)
+    for number, cells in items:
+        yield decode(number, cells)
+
+
+def read_items(path: Path, fmt: str | None = None) -> Iterator:
+    """The file's rows undecoded, after how to decode one: first decode, a picklable function (number, line or
+    cells) -> Row, then (number, line or cells) for every row. Undecoded rows are cheap to send to another process;
+    decoded ones are not (a parsed submission costs more to pickle and unpickle than to score)."""
     fmt = format_of(path, fmt)
     if fmt == "jsonl":
-        yield from _jsonl(path)
+        yield decode_line
+        with path.open("rb") as handle:
+            yield from ((number, line) for number, line in enumerate(handle, start=1) if line.strip())
     elif fmt == "csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is not None:
-                yield from _table(header, reader)
+            yield _decode_cells(next(reader, None) or [])
+            yield from _cells(reader)
     else:
-        yield from _xlsx(path)
+        from openpyxl import load_workbook  # only when a workbook is read: it takes a while to import
 
-
-def _jsonl(path: Path) -> Iterator[Row]:
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield Row(number, orjson.loads(line), ())
-            except orjson.JSONDecodeError:
-                try:  # orjson refuses NaN and very large numbers that json reads (intake then explains them)
-                    yield Row(number, json.loads(line), ())
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    yield Row(number, None, (Issue("submission.json.syntax", f"Line {number} is not JSON"
-                                                   f" ({getattr(exc, 'msg', 'not UTF-8')}): fix the line.", ()),))
-
-
-def _xlsx(path: Path) -> Iterator[Row]:
-    from openpyxl import load_workbook  # only when a workbook is read: it takes a while to import
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is not None:
-            yield from _table(["" if h is None else str(h) for h in header], rows)
-    finally:
-        book.close()
-
-
-def _table(header: list, rows) -> Iterator[Row]:
-    paths = [h.strip() for h in header]
-    bad = [Issue("submission.table.column", f'The column "{p}" names no part of a submission: see the columns a'
-                 " file may have (greenfactory batch --help).", ()) for p in paths if p and not _valid_path(p)]
-    for number, cells in enumerate(rows, start=2):
-        if all(c is None or c == "" for c in cells):
-            continue
-        if bad:
-            yield Row(number, None, tuple(bad))
-            continue
+        book = load_workbook(path, read_only=True, data_only=True)
         try:
-            yield Row(number, unflatten(zip(paths, cells)), ())
-        except ValueError as exc:
-            yield Row(number, None, (Issue("submission.table.cell", str(exc), ()),))
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            yield _decode_cells(["" if h is None else str(h) for h in next(rows, None) or ()])
+            yield from _cells(rows)
+        finally:
+            book.close()
+
+
+def decode_line(number: int, line: bytes) -> Row:
+    try:
+        return Row(number, orjson.loads(line), ())
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses NaN and very large numbers that json reads (intake then explains them)
+            return Row(number, json.loads(line), ())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return Row(number, None, (Issue("submission.json.syntax", f"Line {number} is not JSON"
+                                            f" ({getattr(exc, 'msg', 'not UTF-8')}): fix the line.", ()),))
+
+
+def _cells(rows) -> Iterator[tuple]:
+    for number, cells in enumerate(rows, start=2):
+        if not all(c is None or c == "" for c in cells):
+            yield number, cells
+
+
+def _decode_cells(header: list):
+    paths = [h.strip() for h in header]
+    bad = tuple(Issue("submission.table.column", f'The column "{p}" names no part of a submission: see the columns'
+                      " a file may have (greenfactory batch --help).", ()) for p in paths if p and not _valid_path(p))
+    return partial(decode_cells, paths, bad)
+
+
+def decode_cells(paths: list, bad: tuple, number: int, cells) -> Row:
+    if bad:
+        return Row(number, None, bad)
+    try:
+        return Row(number, unflatten(zip(paths, cells)), ())
+    except ValueError as exc:
+        return Row(number, None, (Issue("submission.table.cell", str(exc), ()),))
 
 
 def _valid_path(path: str) -> bool:
