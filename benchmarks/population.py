@@ -6,18 +6,21 @@ Prints figures; asserts nothing (it does check that both paths give the same rec
 (engine.generate): for scoring, --rows for green-factory; for the impact run, half for each bundled policy, so
 that each version reads keys the other does not (left out, as engine.compare does).
 
-  single path     per row: intake (parse_submission) + evaluate(trace=False) + the batch record: what
-                  `greenfactory batch --engine single` does for a row already read from its file
+  single path     per row, from its JSON line to its output line: parse, intake (parse_submission),
+                  evaluate(trace=False), the batch record: `greenfactory batch --engine single` without the files
   single, traced  per row: intake + evaluate with its trace captured, as POST /api/v1/evaluations evaluates
-  batch           frame_of + bind + evaluate_population + the batch records, over all rows
+  batch           from the JSON lines to the output lines, as `greenfactory batch` does without the files (parse,
+                  frame_of + bind + evaluate_population, the records): in this process (1 worker), and with the
+                  rows chunked over --workers processes (tools.scorer, default one per CPU)
   impact          A → B over the rows: bind and evaluate under both, then the summary (frame already built:
                   the service and the CLI build it once per population); and the same with the frame built
   files           `greenfactory batch` end to end, JSON lines in and out, each engine
-Times are the best of --repeat runs; one process, one thread.
+Times are the best of --repeat runs; everything but the N-worker batch in one process, one thread.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,8 +37,11 @@ from engine.evaluator import evaluate  # noqa: E402
 from engine.generate import generate_submissions  # noqa: E402
 from engine.impact import run_impact  # noqa: E402
 from engine.intake import parse_submission  # noqa: E402
-from engine.population import bind, evaluate_population, frame_of  # noqa: E402
-from tools.results import record_of, records_of  # noqa: E402
+from engine.population import frame_of  # noqa: E402
+from tools.batch_cmd import chunk_size  # noqa: E402
+from tools.progress import bulk  # noqa: E402
+from tools.rows import decode_line  # noqa: E402
+from tools.scorer import Job, scored  # noqa: E402
 
 A, B = "green-factory@2026.1", "green-factory-js@2026.1"
 
@@ -54,6 +60,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=25_000)
     parser.add_argument("--single-rows", type=int, default=5_000, help="rows timed on the single path (it is slow)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: one per CPU)")
     parser.add_argument("--files", action="store_true", help="also time greenfactory batch on files, both engines")
     args = parser.parse_args()
 
@@ -62,45 +69,40 @@ def main() -> int:
     half = args.rows // 2
     raws = generate_submissions(a.policy, args.rows, 1)
     mixed = raws[:half] + generate_submissions(b.policy, args.rows - half, 2)
-    numbers = list(range(1, len(raws) + 1))
-    sample = raws[: args.single_rows]
-    places = a.policy.rounding_places
+    lines = [(n, orjson.dumps(raw)) for n, raw in enumerate(raws, 1)]
+    sample = lines[: args.single_rows]
 
-    def single():
-        out = []
-        for n, raw in enumerate(sample, 1):
-            try:
-                out.append(record_of(n, raw, evaluate(a, parse_submission(a.policy, raw), trace=False), places))
-            except Exception:
-                out.append(None)
-        return out
+    def run(items, workers, engine="columns"):
+        size = chunk_size(len(items), workers)
+        with bulk():
+            return b"".join(r.output for r in scored(Job(a, decode_line, "jsonl", engine),
+                                                     (items[i:i + size] for i in range(0, len(items), size)), workers))
 
     def traced():
-        for raw in sample:
+        for raw in raws[: args.single_rows]:
             try:
                 evaluate(a, parse_submission(a.policy, raw))
             except Exception:
                 pass
 
-    def batch():
-        return list(records_of(evaluate_population(bind(a, frame_of(raws))), numbers))
-
-    t_single, single_records = best(single, args.repeat)
+    t_single, single_out = best(lambda: run(sample, 1, "single"), args.repeat)
     t_traced, _ = best(traced, args.repeat)
-    t_batch, batch_records = best(batch, args.repeat)
-    same = all(x is None and y["status"] == "refused" or x == y for x, y in zip(single_records, batch_records))
+    t_batch, batch_out = best(lambda: run(lines, 1), args.repeat)
+    t_workers, workers_out = best(lambda: run(lines, args.workers), args.repeat)
+    same = batch_out.startswith(single_out) and workers_out == batch_out
 
     t_frame, frame = best(lambda: frame_of(mixed), args.repeat)
     t_impact, report = best(lambda: run_impact(a, b, frame).to_dict(), args.repeat)
     t_whole, _ = best(lambda: run_impact(a, b, frame_of(mixed)).to_dict(), args.repeat)
 
     n_single, n = len(sample), len(raws)
-    rate = {"single path": n_single / t_single, "single, traced": n_single / t_traced, "batch": n / t_batch}
+    rate = {"single path": n_single / t_single, "single, traced": n_single / t_traced, "batch, 1 worker": n / t_batch,
+            f"batch, {args.workers} workers": n / t_workers}
     print(f"{n} submissions; single path timed on {n_single}; best of {args.repeat}; Python {sys.version.split()[0]}\n")
-    print(f"{'scoring under ' + A:<42} {'rows/s':>10} {'µs/row':>8} {'batch is':>9}")
+    print(f"{'scoring under ' + A:<42} {'rows/s':>10} {'µs/row':>8} {'× single':>9}")
     for name, r in rate.items():
-        print(f"  {name:<40} {r:>10,.0f} {1e6 / r:>8.1f} {rate['batch'] / r:>8.1f}×")
-    print(f"  same records from both paths: {'yes' if same else 'NO'}   goal: batch ≥ 20× the single path\n")
+        print(f"  {name:<40} {r:>10,.0f} {1e6 / r:>8.1f} {r / rate['single path']:>8.1f}×")
+    print(f"  same bytes from every path: {'yes' if same else 'NO'}   goal: batch ≥ 20× the single path\n")
     print(f"{'impact ' + A + ' → ' + B:<58} {'seconds':>8}")
     print(f"  ({half} submissions written for {A}, {n - half} for {B})")
     print(f"  {'frame of ' + str(n) + ' submissions (once per population)':<56} {t_frame:>8.3f}")
@@ -108,22 +110,22 @@ def main() -> int:
     print(f"  {'impact with its summary, frame included':<56} {t_whole:>8.3f}")
     print(f"  compared {report['population']['compared']}, refused {report['population']['refused']}")
     if args.files:
-        files(raws)
+        files(raws, args.workers)
     return 0
 
 
-def files(raws: list) -> None:
+def files(raws: list, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "in.jsonl"
         source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in raws))
         print(f"\n{'greenfactory batch, JSON lines in and out':<58} {'seconds':>8} {'rows/s':>9}")
-        for engine in ("columns", "single"):
+        for engine, n in (("single", 1), ("columns", 1), ("columns", workers)):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "tools.cli", "batch", "--policy", A, str(source), "-o",
-                            str(Path(tmp) / f"{engine}.jsonl"), "--engine", engine, "--quiet"], cwd=ROOT,
-                           stderr=subprocess.DEVNULL, check=False)
+                            str(Path(tmp) / f"{engine}{n}.jsonl"), "--engine", engine, "--workers", str(n), "--quiet"],
+                           cwd=ROOT, stderr=subprocess.DEVNULL, check=False)
             took = time.perf_counter() - start
-            print(f"  {'--engine ' + engine:<56} {took:>8.2f} {len(raws) / took:>9,.0f}")
+            print(f"  {f'--engine {engine} --workers {n}':<56} {took:>8.2f} {len(raws) / took:>9,.0f}")
 
 
 if __name__ == "__main__":
