@@ -11,7 +11,7 @@ from .. import evaluation
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
 from ..http import body
 from ..models import Evaluation as Row
-from ..schemas import Evaluation, EvaluationList, EvaluationQuery, EvaluationRequest, EvaluationSummary, Problem, Replay
+from ..schemas import Evaluation, EvaluationList, EvaluationQuery, EvaluationRequest, Problem, Replay
 
 blp = Blueprint("evaluations", __name__, description="Evaluations")
 READERS = (ENTERPRISE, REVIEWER, AUTHORITY)
@@ -71,7 +71,7 @@ def list_evaluations(query: dict):
     with services.db.read() as session:
         rows = evaluation.listing(session, principal(), policy=query.get("policy"), region=query.get("region"),
                                   uscc=query.get("uscc"), after=query.get("after"), limit=query["limit"])
-    items = [EvaluationSummary().dump({**_summary(r)}) for r in rows]
+    items = [_summary(r) for r in rows]  # dumped as EvaluationSummary by @blp.response(EvaluationList)
     following = None
     if len(rows) == query["limit"]:
         args = {k: v for k, v in request.args.items() if k != "after"}
