@@ -121,8 +121,8 @@ def benchmark(session: Session, who: Principal, round_id: str, uscc: str) -> dic
         RoundEntry.round_pk == rnd.pk, RoundEntry.role == EXISTING, Evaluation.sector == mine.sector)).all()
     leader_share = Decimal("0.05")
     ordered = sorted(peers, key=lambda p: Decimal(p.score), reverse=True)
-    leaders = [p for p in ordered if Cohort([Decimal(q.score) for q in peers], ()).rank(Decimal(p.score))
-               <= max(int(leader_share * len(peers)), 1)]
+    cohort, top = Cohort([Decimal(q.score) for q in peers], ()), max(int(leader_share * len(peers)), 1)
+    leaders = [p for p in ordered if cohort.rank(Decimal(p.score)) <= top]
     gaps = rule_gaps(_points(mine.outcome), [_points(p.outcome) for p in peers], [_points(p.outcome) for p in leaders],
                      Decimal("0.01"))
     return {"round": rnd.id, "uscc": uscc, "sector": mine.sector, **entry_dict(entry, rnd.id),
