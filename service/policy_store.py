@@ -180,8 +180,9 @@ class PolicyStore:
         p = cp.policy
         try:
             with self.db.write() as session:
-                if _find(session, p.id, p.version) is not None:
-                    raise _exists(_find(session, p.id, p.version))
+                existing = _find(session, p.id, p.version)
+                if existing is not None:
+                    raise _exists(existing)
                 row = PolicyVersion(policy_id=p.id, version=p.version, origin="uploaded", created_by=who.token_id)
                 _fill(row, p.text, DRAFT, p.digest, p.title.zh, p.title.en)
                 session.add(row)
