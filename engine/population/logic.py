@@ -46,6 +46,8 @@ def _view(cols, field: str) -> View:
         facts = cols.facts(field[6:])
         if facts is None:
             return _empty(n)
+        if not (facts.kind == TEXT).any():  # yes/no or number answers only: no text to code, row by row
+            return View(facts.kind, facts.flag, facts.number.value, np.full(n, -1), ())
         codes, texts = _codes(facts.text)
         return View(facts.kind, facts.flag, facts.number.value, codes, texts)
     if field.startswith("data.") or field in ("energy_use_tce", "output_value"):
