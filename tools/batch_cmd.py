@@ -17,7 +17,7 @@ from itertools import islice
 from math import ceil
 from pathlib import Path
 
-from .policy_cmd import _catalog, _get
+from .policy_cmd import resolve
 from .progress import bulk, progress
 from .results import Writer
 from .rows import FORMATS, count_rows, format_of, read_items
@@ -49,10 +49,10 @@ def _raw():
 
 
 def run_batch(args) -> int:
-    catalog = _catalog(args)
-    cp = catalog and _get(catalog, args.policy)
-    if cp is None:
+    found = resolve(args, args.policy)
+    if found is None:
         return 2
+    cp = found[0]
     workers = max(args.workers or os.cpu_count() or 1, 1)
     try:
         items = read_items(args.input, args.input_format)

@@ -9,7 +9,7 @@ from engine.compare import compare
 from engine.issue import IssueList
 
 from .evaluate_cmd import read_json
-from .policy_cmd import _catalog, _get
+from .policy_cmd import resolve
 
 
 def register(commands) -> None:
@@ -43,9 +43,8 @@ def _row(path: Path, number: int):
 
 
 def run_compare(args) -> int:
-    catalog = _catalog(args)
-    a = catalog and _get(catalog, args.before)
-    b = a and _get(catalog, args.after)
+    found = resolve(args, args.before, args.after)
+    a, b = found if found else (None, None)
     raw = (_row(args.submission, args.row) if args.row is not None else read_json(args.submission)) if b else None
     if raw is None:
         return 1

@@ -11,7 +11,7 @@ from engine.intake import parse_submission
 from engine.issue import IssueList
 from engine.trace import canonical_json
 
-from .policy_cmd import _catalog, _get
+from .policy_cmd import resolve
 
 
 def register(commands) -> None:
@@ -39,8 +39,8 @@ def read_json(path: Path):
 
 
 def run_evaluate(args) -> int:
-    catalog = _catalog(args)
-    cp = catalog and _get(catalog, args.policy)
+    found = resolve(args, args.policy)
+    cp = found[0] if found else None
     raw = read_json(args.submission) if cp else None
     if raw is None:
         return 1

@@ -18,7 +18,7 @@ from pathlib import Path
 from engine.impact import run_impact
 from engine.population import frame_of
 
-from .policy_cmd import _catalog, _get
+from .policy_cmd import resolve
 from .progress import bulk, progress
 from .rows import FORMATS, count_rows, read_rows
 
@@ -41,11 +41,10 @@ def register(commands) -> None:
 
 
 def run_impact_cmd(args) -> int:
-    catalog = _catalog(args)
-    a = catalog and _get(catalog, args.before)
-    b = a and _get(catalog, args.after)
-    if b is None:
+    found = resolve(args, args.before, args.after)
+    if found is None:
         return 2
+    a, b = found
     numbers, raws, unreadable = [], [], []
     try:
         with bulk(), progress(count_rows(args.input, args.input_format), "reading", args.quiet) as bar:

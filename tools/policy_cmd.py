@@ -68,7 +68,22 @@ def run_validate(args) -> int:
     return 0 if all(r["valid"] for r in results) else 1
 
 
-def _catalog(args) -> Catalog | None:
+def resolve(args, *refs: str) -> list | None:
+    """The compiled policies of refs from the --policies folder, or None after saying what is wrong."""
+    catalog = load_catalog(args)
+    if catalog is None:
+        return None
+    found = []
+    for ref in refs:
+        try:
+            found.append(catalog.get(ref))
+        except UnknownPolicy as exc:
+            print(f"greenfactory: {exc.code}: {exc.message}", file=sys.stderr)
+            return None
+    return found
+
+
+def load_catalog(args) -> Catalog | None:
     try:
         return Catalog.from_dir(args.policies)
     except PolicyInvalid as exc:
@@ -78,20 +93,11 @@ def _catalog(args) -> Catalog | None:
         return None
 
 
-def _get(catalog: Catalog, ref: str):
-    try:
-        return catalog.get(ref)
-    except UnknownPolicy as exc:
-        print(f"greenfactory: {exc.code}: {exc.message}", file=sys.stderr)
-        return None
-
-
 def run_show(args) -> int:
-    catalog = _catalog(args)
-    cp = catalog and _get(catalog, args.ref)
-    if cp is None:
+    found = resolve(args, args.ref)
+    if found is None:
         return 1
-    p = cp.policy
+    p = found[0].policy
     if args.json:
         print(json.dumps({"ref": p.ref, "digest": p.digest, "policy": p.data}, ensure_ascii=False, indent=2, default=str))
         return 0
@@ -117,11 +123,10 @@ def run_show(args) -> int:
 
 
 def run_diff(args) -> int:
-    catalog = _catalog(args)
-    a = catalog and _get(catalog, args.before)
-    b = a and _get(catalog, args.after)
-    if b is None:
+    found = resolve(args, args.before, args.after)
+    if found is None:
         return 1
+    a, b = found
     changes = diff_policies(a.policy, b.policy)
     if args.json:
         print(json.dumps({"from": {"policy": a.policy.ref, "digest": a.policy.digest},
@@ -176,16 +181,13 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 
 def run_test(args) -> int:
-    catalog = _catalog(args)
-    if catalog is None:
-        return 1
     if args.ref:
-        cp = _get(catalog, args.ref)
-        if cp is None:
-            return 1
-        targets = [cp]
+        targets = resolve(args, args.ref)
     else:
-        targets = catalog.all()
+        catalog = load_catalog(args)
+        targets = catalog and catalog.all()
+    if targets is None:
+        return 1
     failed = ran = 0
     for cp in targets:
         coverage = Coverage()
