@@ -20,6 +20,7 @@ from engine.region import AUTHORITIES
 from .auth import ENTERPRISE, POLICY_ADMIN, REGIONAL, Principal, region_prefix
 from .cohort_models import Approval, BaselineSnapshot, Factory, PlausibilityResolution, Round, RoundEntry
 from .cohorts import get_round
+from .db import in_chunks
 from .errors import BadRequest, NotFound
 from .evaluation import comparison
 from .models import Evaluation
@@ -183,10 +184,10 @@ def entries(session: Session, who: Principal, round_id: str, *, removals=False, 
     rows = session.execute(query).all()
     resolved: dict = {}
     if flags and rows:
-        ids = [e.evaluation_id for e, _ in rows]
-        for r in session.execute(select(PlausibilityResolution).where(PlausibilityResolution.evaluation_id.in_(ids))
-                                 ).scalars() if len(ids) < 900 else ():
-            resolved.setdefault(r.evaluation_id, {})[r.flag] = r.resolution
+        for ids in in_chunks(e.evaluation_id for e, _ in rows):
+            for r in session.execute(select(PlausibilityResolution).where(
+                    PlausibilityResolution.evaluation_id.in_(ids))).scalars():
+                resolved.setdefault(r.evaluation_id, {})[r.flag] = r.resolution
     return {"round": rnd.id, "items": [{"uscc": f.uscc, "name": f.name, "region": f.region, "sector": f.sector,
                                         **entry_dict(e, rnd.id), "resolutions": resolved.get(e.evaluation_id, {})}
                                        for e, f in rows]}

@@ -24,6 +24,7 @@ from engine.uscc import uscc_problem
 from . import audit
 from .auth import ENTERPRISE, POLICY_ADMIN, Principal, region_prefix
 from .cohort_models import Approval, BaselineSnapshot, Factory, PlausibilityResolution, Round, RoundEntry
+from .db import in_chunks
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .evaluation import context_json
 from .models import Evaluation, now
@@ -159,20 +160,20 @@ def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: 
     return {"round": round_id, "imported": count}
 
 
+def _factories(session: Session, usccs: list[str]) -> dict:
+    return {f.uscc: f for part in in_chunks(usccs)
+            for f in session.execute(select(Factory).where(Factory.uscc.in_(part))).scalars()}
+
+
 def add_entries(session: Session, rnd: Round, parsed: list[tuple[dict, object]]) -> int:
     """Round entries for (raw, submission) pairs, replacing a factory's earlier entry in this round; bulk."""
-    usccs = [s.uscc for _, s in parsed]
-    known = {f.uscc: f for f in session.execute(select(Factory).where(Factory.uscc.in_(usccs))).scalars()} if len(usccs) < 900 \
-        else {f.uscc: f for f in session.execute(select(Factory)).scalars()}
+    known = _factories(session, [s.uscc for _, s in parsed])
     fresh = [{"uscc": s.uscc, "name": s.name, "region": s.region, "authority": authority_for(s.region), "sector": s.sector,
               "created_at": now()} for _, s in parsed if s.uscc not in known]
     if fresh:
         session.execute(Factory.__table__.insert(), fresh)
-        known.update({f.uscc: f for f in session.execute(
-            select(Factory).where(Factory.uscc.in_([f["uscc"] for f in fresh]))).scalars()} if len(fresh) < 900 else
-            {f.uscc: f for f in session.execute(select(Factory)).scalars()})
-    pks = [known[s.uscc].pk for _, s in parsed]
-    if len(pks) < 900:
+        known.update(_factories(session, [f["uscc"] for f in fresh]))
+    for pks in in_chunks(known[s.uscc].pk for _, s in parsed):
         session.execute(RoundEntry.__table__.delete().where(RoundEntry.round_pk == rnd.pk, RoundEntry.factory_pk.in_(pks)))
     entries = []
     for raw, sub in parsed:

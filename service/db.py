@@ -11,7 +11,7 @@ import threading
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .config import sqlalchemy_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+IN_LIST_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
 WRITE = "gf_write"
 
 
@@ -45,6 +46,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def in_chunks(values: Sequence) -> Iterator[list]:
+    """values in slices for IN (...) lists, so that a query works however many rows it is about."""
+    values = list(values)
+    for start in range(0, len(values), IN_LIST_CHUNK):
+        yield values[start:start + IN_LIST_CHUNK]
 
 
 def connect(url: str) -> Database:

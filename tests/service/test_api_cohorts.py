@@ -154,3 +154,32 @@ def test_demo_data_loads_once_and_verifies(make_app, database_url, capsys):
     assert demo.load(store, factories=120, seed=3) is None  # idempotent: the database has factories
     assert main(["audit", "verify", "--database-url", database_url]) == 0
     assert json.loads(json.dumps(done))  # plain data
+
+
+def test_large_submissions_are_queried_in_chunks(app, client, tokens, monkeypatch):
+    """IN (...) lists go in slices: with slices of 2, a re-submission still replaces every entry and the
+    flags still carry their resolutions (above the slice size these used to be skipped)."""
+    from sqlalchemy import func, select
+
+    from service import db
+    from service.cohort_models import RoundEntry
+
+    monkeypatch.setattr(db, "IN_LIST_CHUNK", 2)
+    authority = tokens["authority"]
+    rows = [{"submission": ningbo(n, 80 + 3 * n)} for n in range(5)] + [{"submission": ningbo(0, 99.5, uscc=NINGBO_USCC)}]
+    run_cohort(client, tokens)
+    with app.extensions["greenfactory"].db.read() as session:
+        before = session.scalar(select(func.count()).select_from(RoundEntry))
+    assert client.post("/api/v1/rounds", json={"id": "2027", "policy": "green-factory@2026.1"},
+                       headers=tokens["policy_admin"]).status_code == 201
+    for _ in range(2):  # the second time replaces the first time's entries
+        r = client.post("/api/v1/rounds/2027/submissions", json={"rows": rows}, headers=authority)
+        assert r.status_code == 200, r.json
+    with app.extensions["greenfactory"].db.read() as session:
+        assert session.scalar(select(func.count()).select_from(RoundEntry)) == before + len(rows)
+    flagged = client.get("/api/v1/rounds/2026/flags", headers=tokens["reviewer"]).json["items"]
+    eid = flagged[0]["evaluation"]
+    body = {"flag": "implausible_range:water_reuse_rate", "resolution": "confirmed", "note": "checked"}
+    assert client.post(f"/api/v1/evaluations/{eid}/resolutions", json=body, headers=tokens["reviewer"]).status_code == 201
+    again = client.get("/api/v1/rounds/2026/flags", headers=tokens["reviewer"]).json["items"][0]
+    assert again["resolutions"] == {"implausible_range:water_reuse_rate": "confirmed"}
