@@ -60,7 +60,7 @@ def impact(a: Population, b: Population, *, keys: Sequence | None = None, movers
     rows = np.flatnonzero(both)
     delta = sb - sa
     sector_codes, sectors = _factorise(frame.sector)
-    authority_codes, authorities = _factorise([_authority(r) for r in frame.region])
+    authority_codes, authorities = _factorise(_authorities(frame.region))
     ga, gb = _grades(a, sa, grade_by, sector_codes), _grades(b, sb, grade_by, sector_codes)
     graded = both & (ga >= 0) & (gb >= 0)
     grade_ids_a = [g.id for g in a.cp.policy.decision.grades]
@@ -104,6 +104,21 @@ def _authority(region) -> str | None:
         return authority_for(region)
     except (ValueError, TypeError):
         return None
+
+
+def _authorities(regions: Sequence) -> list:
+    """_authority of each region, worked out once per distinct region code."""
+    memo: dict = {}
+    out = []
+    for region in regions:
+        if type(region) is not str:  # not a code (a row intake refuses), and maybe not hashable
+            out.append(_authority(region))
+            continue
+        found = memo.get(region, memo)
+        if found is memo:
+            found = memo[region] = _authority(region)
+        out.append(found)
+    return out
 
 
 def _factorise(values: Sequence) -> tuple[np.ndarray, list]:
