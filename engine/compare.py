@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from .compiler import CompiledPolicy
+from .digest import jsonable
 from .evaluator import RegionalBaseline, evaluate
 from .intake import intake_for, parse_submission
 from .trace import Outcome
@@ -53,17 +54,17 @@ class Comparison:
     def to_dict(self) -> dict:
         def side(o: Outcome) -> dict:
             return {"policy": o.policy, "policy_digest": o.policy_digest, "total": str(o.total), "bonus": str(o.bonus),
-                    "score": str(o.score), "decision": {k: _plain(v) for k, v in o.decision}}
+                    "score": str(o.score), "decision": {k: jsonable(v) for k, v in o.decision}}
         return {
             "submission_digest": self.before.submission_digest, "from": side(self.before), "to": side(self.after),
             "total_delta": str(self.total_delta), "score_delta": str(self.score_delta),
-            "rules": [{"rule": r.rule, "from": _plain(r.before), "to": _plain(r.after), "delta": str(r.delta),
-                       "from_max": _plain(r.before_max), "to_max": _plain(r.after_max),
+            "rules": [{"rule": r.rule, "from": jsonable(r.before), "to": jsonable(r.after), "delta": str(r.delta),
+                       "from_max": jsonable(r.before_max), "to_max": jsonable(r.after_max),
                        "from_status": r.before_status, "to_status": r.after_status, "changed": r.changed,
                        "from_reason": r.before_reason, "to_reason": r.after_reason,
                        "from_line": r.before_line, "to_line": r.after_line} for r in self.rules],
             "gate_changes": [{"gate": g, "from": a, "to": b} for g, a, b in self.gate_changes],
-            "flips": [{"field": f, "from": _plain(a), "to": _plain(b)} for f, a, b in self.flips],
+            "flips": [{"field": f, "from": jsonable(a), "to": jsonable(b)} for f, a, b in self.flips],
             "not_read": self.not_read,
         }
 
@@ -113,11 +114,3 @@ def compare(before: CompiledPolicy, after: CompiledPolicy, raw: dict,
     flips = tuple((k, da.get(k), db.get(k)) for k in dict.fromkeys([*da, *db]) if da.get(k) != db.get(k))
     not_read = {k: v for k, v in ((before.policy.ref, dropped_a), (after.policy.ref, dropped_b)) if v}
     return Comparison(a, b, tuple(deltas), gate_changes, flips, not_read)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value

@@ -6,10 +6,9 @@ reordering is no change; an indicator whose id changed but whose content did not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Iterator
 
-from .digest import canonical
+from .digest import canonical, jsonable
 from .model import Policy
 
 # compared whole: a band table, an award list, a condition, a label is one value to a reader
@@ -30,8 +29,8 @@ class Change:
     new_line: int | None
 
     def to_dict(self, a: Policy, b: Policy) -> dict:
-        return {"kind": self.kind, "category": self.category, "key": self.key, "old": _json(self.old),
-                "new": _json(self.new), "from": {"file": a.file, "line": self.old_line} if self.old_line else None,
+        return {"kind": self.kind, "category": self.category, "key": self.key, "old": jsonable(self.old),
+                "new": jsonable(self.new), "from": {"file": a.file, "line": self.old_line} if self.old_line else None,
                 "to": {"file": b.file, "line": self.new_line} if self.new_line else None}
 
     def text(self, a: Policy, b: Policy) -> str:
@@ -174,13 +173,3 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value

@@ -27,6 +27,17 @@ def canonical(value: Any) -> Any:
     raise TypeError(f"not canonicalisable: {type(value).__name__}")
 
 
+def jsonable(value: Any) -> Any:
+    """value for JSON: Decimals as their exact strings (never floats), tuples as lists."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
 def digest(document: dict) -> str:
     text = json.dumps(canonical(document), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

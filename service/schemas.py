@@ -1,12 +1,10 @@
 """The API's bodies as marshmallow schemas: they validate requests and describe responses in the OpenAPI document.
 
-Numbers that the engine computes exactly (Decimal) are strings in JSON, as in engine.trace.plain: "86.5", never a
-float. A policy document is the YAML's data with the same rule: integers stay numbers, decimals become strings.
+Numbers that the engine computes exactly (Decimal) are strings in JSON, as engine.digest.jsonable writes them:
+"86.5", never a float. A policy document is the YAML's data with the same rule: integers stay numbers, decimals
+become strings.
 """
 from __future__ import annotations
-
-from decimal import Decimal
-from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -136,14 +134,3 @@ class Problem(Schema):
     instance = fields.String()
     request_id = fields.String()
     issues = fields.List(fields.Nested(IssueItem))
-
-
-def jsonable(value: Any) -> Any:
-    """A policy document for JSON: Decimals as their exact strings, tuples as lists."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request, url_for
 from flask_smorest import Blueprint
 
+from engine.digest import jsonable
+
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..http import YAML, body, conditional, stamp, wants_yaml
 from ..models import PolicyVersion
-from ..schemas import PolicyList, Problem, Version, VersionList, VersionSummary, jsonable
+from ..schemas import PolicyList, Problem, Version, VersionList, VersionSummary
 
 blp = Blueprint("policies", __name__, description="Policy versions")
 EVERYONE = (ENTERPRISE, REVIEWER, AUTHORITY, POLICY_ADMIN)
