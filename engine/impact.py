@@ -123,7 +123,9 @@ def _authorities(regions: Sequence) -> list:
 
 def _factorise(values: Sequence) -> tuple[np.ndarray, list]:
     index: dict = {}
-    codes = np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int64)
+    # a refused row may carry a list or an object as its sector: one shared key, never a crash
+    codes = np.array([index.setdefault(v if v is None or isinstance(v, (str, int)) else "?", len(index))
+                      for v in values], dtype=np.int64)
     return codes, list(index)
 
 

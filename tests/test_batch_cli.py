@@ -181,3 +181,22 @@ def test_impact_reports_and_its_movers_compare(tmp_path, raws, run):
     assert code == 0 and json.loads(out)["score_delta"] == mover["delta"]
     code, text, _ = run("impact", "--from", REF, "--to", "green-factory-js@2026.1", source)
     assert code == 0 and "biggest movers" in text and "score delta" in text
+
+
+def test_a_sector_that_is_not_a_text_is_refused_not_a_crash(tmp_path, raws, run):
+    rows = [dict(r, enterprise=dict(r["enterprise"])) for r in raws[:20]]
+    rows[2]["enterprise"]["sector"] = ["cement"]
+    rows[3]["enterprise"]["sector"] = {"id": "cement"}
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, rows)
+    outputs = []
+    for engine in ("columns", "single"):
+        out = tmp_path / f"{engine}.jsonl"
+        code, _, err = run("batch", "--policy", REF, source, "-o", out, "--engine", engine, "--workers", 1)
+        assert code == 1 and "4 refused" in err and "internal error" not in err  # rows 5 and 10 are bad already
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    refused = {r["row"] for r in map(json.loads, outputs[0].decode().splitlines()) if r["status"] == "refused"}
+    assert {3, 4} <= refused
+    code, _, err = run("impact", "--from", REF, "--to", "green-factory-js@2026.1", source, "--quiet")
+    assert "internal error" not in err and code in (0, 1)

@@ -270,7 +270,9 @@ def _meets(cp, score: np.ndarray, baseline, n: int) -> np.ndarray:
 def _mismatch(cols: Columns) -> np.ndarray:
     """industry_code_mismatch: a key sector whose GB/T 4754 codes the reported code does not start with."""
     codes = cols.cp.sector_codes
-    pairs = list(zip(cols.frame.sector, cols.frame.industry_code))
+    # a refused row may carry any JSON there (a list, an object): key it by something hashable
+    pairs = [(sector if type(sector) is str else None, code if type(code) is str else None)
+             for sector, code in zip(cols.frame.sector, cols.frame.industry_code)]
     verdict = {(sector, code): type(sector) is str and type(code) is str and sector != GENERAL
                and not any(code.startswith(c) for c in codes.get(sector, ())) for sector, code in set(pairs)}
     return np.array([verdict[p] for p in pairs], dtype=bool) & cols.valid
