@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv test run bench clean
+.PHONY: venv test run bench clean chromium
 
 venv: $(STAMP)
 
@@ -17,8 +17,13 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e '.[durable,test]'
 	touch $(STAMP)
 
-test: venv
+test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the browser tests drive Debian's Chromium; installed here when the machine lacks it
+chromium:
+	@test -x /usr/bin/chromium || { echo "make: installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # the demo population (about 10,000 factories, three rounds) is loaded once, into an empty database
 run: venv

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from . import api, auth, errors, http
+from . import api, auth, errors, http, pages
 from .config import Settings
 from .db import Database, connect, upgrade
 from .policy_store import PolicyStore
@@ -44,5 +44,6 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     http.init_body_checks(app)
     api.init_app(app)
+    pages.init_app(app)  # HTML pages; their own sign-in, error pages and CSRF
     errors.init_app(app)  # after flask-smorest's Api, whose HTTPException handler it replaces
     return app

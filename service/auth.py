@@ -138,8 +138,8 @@ _TOKEN_LOOKUP = (select(Token.__table__.c.id, Token.__table__.c.role, Token.__ta
 
 
 def _check_access() -> None:
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return
+    if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "pages":
+        return  # the pages sign in with a session cookie instead (service.pages.signin)
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is not None and getattr(view, "gf_public", False):
         return
