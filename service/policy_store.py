@@ -198,7 +198,7 @@ class PolicyStore:
         checked_ref(policy_id, version)
         with self.db.read() as session:
             self._writable(session, policy_id, version)
-        cp = _draft(load_policy_text(raw, file_name(policy_id, version), expect_id=policy_id, expect_version=version), raw)
+        cp = check_draft(policy_id, version, raw)
         p = cp.policy
         with self.db.write() as session:
             row = self._writable(session, policy_id, version)
@@ -248,7 +248,13 @@ class PolicyStore:
         return row
 
 
-def _draft(policy, raw: bytes) -> CompiledPolicy:
+def check_draft(policy_id: str, version: str, raw: bytes | str) -> CompiledPolicy:
+    """The text a replace_draft of policy_id@version would store, checked and compiled but not stored; PolicyInvalid
+    with every issue when it would be refused (the pages' Validate button)."""
+    return _draft(load_policy_text(raw, file_name(policy_id, version), expect_id=policy_id, expect_version=version), raw)
+
+
+def _draft(policy, raw: bytes | str) -> CompiledPolicy:
     """A validated upload, compiled; refused unless it says status: draft."""
     if policy.status != DRAFT:
         where = parse(raw, policy.file).locate(("status",))
