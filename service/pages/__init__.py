@@ -91,6 +91,9 @@ def _secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
+signin.register(blp)  # once, at import: a blueprint takes no new routes after its first app (tests make many)
+
+
 def init_app(app: Flask) -> None:
     from . import home  # noqa: F401  (each page module registers its views on blp)
 
@@ -99,7 +102,6 @@ def init_app(app: Flask) -> None:
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=8))
     app.jinja_env.globals.update(tr=i18n.tr, lang=i18n.lang, csrf_token=signin.csrf_token, principal=signin.current,
                                  NAV=NAV, VIEWS=app.view_functions, ROLE_NAMES=ROLE_NAMES)
-    signin.register(blp)
     app.register_blueprint(blp)
 
 
