@@ -18,10 +18,12 @@ class Settings:
     policies_dir: Path = DEFAULT_ROOT
     max_body_bytes: int = MIB  # larger request bodies are refused with 413
     page_limit: int = 100  # most items one list page returns
+    max_document_bytes: int = 10 * MIB  # largest supporting document; its upload is exempt from max_body_bytes
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
-        """GF_DATABASE_URL (or DATABASE_URL), GF_POLICIES (or GREENFACTORY_POLICIES), GF_MAX_BODY_BYTES."""
+        """GF_DATABASE_URL (or DATABASE_URL), GF_POLICIES (or GREENFACTORY_POLICIES), GF_MAX_BODY_BYTES,
+        GF_MAX_DOCUMENT_BYTES."""
         env = os.environ if env is None else env
         out = cls()
         url = env.get("GF_DATABASE_URL") or env.get("DATABASE_URL")
@@ -32,6 +34,8 @@ class Settings:
             out = replace(out, policies_dir=Path(policies))
         if env.get("GF_MAX_BODY_BYTES"):
             out = replace(out, max_body_bytes=int(env["GF_MAX_BODY_BYTES"]))
+        if env.get("GF_MAX_DOCUMENT_BYTES"):
+            out = replace(out, max_document_bytes=int(env["GF_MAX_DOCUMENT_BYTES"]))
         return out
 
     def updated(self, overrides: dict | None) -> "Settings":
