@@ -124,11 +124,21 @@ def benchmark(session: Session, who: Principal, round_id: str, uscc: str) -> dic
     ordered = sorted(peers, key=lambda p: Decimal(p.score), reverse=True)
     cohort, top = Cohort([Decimal(q.score) for q in peers], ()), max(int(leader_share * len(peers)), 1)
     leaders = [p for p in ordered if cohort.rank(Decimal(p.score)) <= top]
-    gaps = rule_gaps(_points(mine.outcome), [_points(p.outcome) for p in peers], [_points(p.outcome) for p in leaders],
-                     Decimal("0.01"))
+    own, points = _points(mine.outcome), {id(p): _points(p.outcome) for p in peers}
+    gaps = rule_gaps(own, list(points.values()), [points[id(p)] for p in leaders], Decimal("0.01"))
     return {"round": rnd.id, "uscc": uscc, "sector": mine.sector, **entry_dict(entry, rnd.id),
             "leaders": [{"score": p.score} for p in leaders],
-            "gaps": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in g.items()} for g in gaps]}
+            "gaps": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in g.items()} for g in gaps],
+            # how many peers have each score, and each rule's points: the sector's distribution, no one named
+            "distribution": {"scores": _counts(Decimal(p.score) for p in peers),
+                             "points": {rule: _counts(p[rule] for p in points.values() if rule in p) for rule in own}}}
+
+
+def _counts(values) -> list[dict]:
+    tally: dict[Decimal, int] = {}
+    for v in values:  # equal Decimals are one key whatever their places (4.00 and 4)
+        tally[v] = tally.get(v, 0) + 1
+    return [{"value": format(v.normalize(), "f"), "count": n} for v, n in sorted(tally.items())]
 
 
 def what_it_would_take(store: PolicyStore, session: Session, who: Principal, round_id: str, uscc: str, target: str) -> dict:

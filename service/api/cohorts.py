@@ -162,7 +162,8 @@ def round_baselines(round_id: str):
 @blp.alt_response(404, schema=Problem)
 @access(*READERS)
 def benchmark(round_id: str, uscc: str):
-    """Percentile, rank and grade within the sector, the leaders (top 5 %), per rule the gap to leaders and median."""
+    """Percentile, rank and grade within the sector, the leaders (top 5 %), per rule the gap to leaders and median,
+    and the sector's distribution: how many peers have each score and each rule's points."""
     with _services().db.read() as session:
         return jsonify(views.benchmark(session, principal(), round_id, uscc))
 
