@@ -7,6 +7,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ..schemas import Problem
 from . import evaluations, health, policies
+from .problem_docs import ProblemContentType
 from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
 from . import comparisons  # issue 5: policy diffs, comparisons, impact
 
@@ -45,7 +46,7 @@ def _docs_asset(filename: str):
 
 def init_app(app: Flask) -> Api:
     app.config.update(api_config())
-    api = GreenfactoryApi(app)
+    api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType()]})
     for blueprint in (policies.blp, evaluations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     for blueprint in (cohorts.blp, authorities.blp):
