@@ -10,6 +10,7 @@ from . import evaluations, health, policies
 from .problem_docs import ProblemContentType
 from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
 from . import comparisons  # issue 5: policy diffs, comparisons, impact
+from . import documents  # issue 7: supporting documents
 
 DOCS_ASSETS = "/api/v1/docs/assets/"
 SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "gf_… tokens from `greenfactory token create`"}}
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> Api:
     for blueprint in (cohorts.blp, authorities.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     api.register_blueprint(comparisons.blp, url_prefix="/api/v1")
+    api.register_blueprint(documents.blp, url_prefix="/api/v1")
     api.register_blueprint(health.blp)
     app.add_url_rule(DOCS_ASSETS + "<path:filename>", endpoint="docs_assets", view_func=_docs_asset)
     return api
