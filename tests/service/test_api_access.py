@@ -1,6 +1,8 @@
 """Who may call what: the whole role × endpoint matrix, and tokens that are missing, malformed or revoked."""
 from __future__ import annotations
 
+import io
+
 from cohort_helpers import CSV, csv_body, ningbo_factories, plant, run_cohort
 from service_helpers import NINGBO_USCC, evaluate, mini_yaml, submission
 from sqlalchemy import update
@@ -104,6 +106,20 @@ def comparison_matrix() -> list[tuple]:
     ]
 
 
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def document_matrix(sha256: str) -> list[tuple]:
+    """Issue 7's endpoints: sha256 is a document the enterprise (Ningbo, 330212) uploaded."""
+    return [
+        ("POST", "/api/v1/documents", "/api/v1/documents", ("multipart", PDF + b"matrix"),
+         expect(201, enterprise=None, other_enterprise=None)),
+        ("GET", "/api/v1/documents/<sha256>", f"/api/v1/documents/{sha256}", None,
+         expect(200, enterprise=None, other_enterprise=404, reviewer=None, reviewer_elsewhere=404, authority=None,
+                authority_elsewhere=404)),
+    ]
+
+
 def test_the_role_by_endpoint_matrix(app, client, tokens):
     admin = tokens["policy_admin"]
     for version in ("2025.1", "2026.1"):
@@ -112,9 +128,14 @@ def test_the_role_by_endpoint_matrix(app, client, tokens):
     eid = evaluate(client, tokens["enterprise"]).json["id"]
     run_cohort(client, tokens)
     history = client.get(f"/api/v1/factories/{NINGBO_USCC}", headers=tokens["enterprise"]).json
-    cases = matrix(eid) + cohort_matrix(history["rounds"][0]["evaluation"]) + comparison_matrix()
+    document = client.post("/api/v1/documents", data={"file": (io.BytesIO(PDF), "audit.pdf"), "region": "330212"},
+                           headers=tokens["enterprise"]).json["sha256"]
+    cases = (matrix(eid) + cohort_matrix(history["rounds"][0]["evaluation"]) + comparison_matrix()
+             + document_matrix(document))
 
-    routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+    # the pages sign in with a session cookie, not a token: their roles are tested with the pages
+    routes = {(method, rule.rule) for rule in app.url_map.iter_rules()
+              if rule.endpoint != "static" and not rule.endpoint.startswith("pages.")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == {(method, rule) for method, rule, *_ in cases}, "every endpoint is in the matrix"
 
@@ -126,6 +147,8 @@ def test_the_role_by_endpoint_matrix(app, client, tokens):
             kwargs = {}
             if body == "evaluation":
                 kwargs["json"] = {"policy": "green-factory@2025.1", "submission": submission()}
+            elif isinstance(body, tuple) and body[0] == "multipart":
+                kwargs["data"] = {"file": (io.BytesIO(body[1]), "evidence.pdf"), "region": "330212"}
             elif isinstance(body, tuple):
                 kwargs.update(json=body[1]) if body[0] == "json" else kwargs.update(data=body[1], content_type=CSV)
             elif body is not None:
