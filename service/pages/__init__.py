@@ -96,6 +96,7 @@ signin.register(blp)  # once, at import: a blueprint takes no new routes after i
 
 def init_app(app: Flask) -> None:
     from . import home  # noqa: F401  (each page module registers its views on blp)
+    from . import policies, policy_edit  # noqa: F401
 
     app.secret_key = _secret_key(app)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
