@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import faults
 from .auth import Principal
 from .models import AuditEntry, AuditHead, now
 
@@ -39,6 +40,7 @@ def append(session: Session, who: Principal, action: str, subject: str, *, input
     entry = AuditEntry(**fields, prev_hash=head.hash, hash=digest)
     session.add(entry)
     head.seq, head.hash = fields["seq"], digest
+    faults.point(action, session)  # test-only, inert unless GF_FAULT is set: see service/faults.py
     return entry
 
 
@@ -59,6 +61,7 @@ def append_many(session: Session, who: Principal, items: list[dict]) -> None:
         prev = digest
     session.execute(AuditEntry.__table__.insert(), rows)
     head.seq, head.hash = seq, prev
+    faults.point(items[-1]["action"], session)  # test-only, inert unless GF_FAULT is set
 
 
 @dataclass(frozen=True, slots=True)
