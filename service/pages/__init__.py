@@ -98,6 +98,7 @@ def init_app(app: Flask) -> None:
     from . import home  # noqa: F401  (each page module registers its views on blp)
     from . import cohort_pages  # noqa: F401
     from . import policies, policy_edit  # noqa: F401
+    from . import self_report  # noqa: F401
 
     app.secret_key = _secret_key(app)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
