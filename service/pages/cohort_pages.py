@@ -119,7 +119,8 @@ def _indicators(standing: dict, targets: dict, outcome_rules: dict, labels: dict
         name = _label(labels, rule)
         chart = svg.distribution(f"chart-{rule}", counts, top, marks, tr(f"{name}：得分分布", f"{name}: points"),
                                  tr(f"满分 {top}，{sum(n for _, n in counts)} 家同行", f"out of {top}, "
-                                    f"{sum(n for _, n in counts)} peers"), bins=10, bar_height=30)
+                                    f"{sum(n for _, n in counts)} peers"), bins=10, bar_height=30, width=340,
+                                 labels=False)
         out.append({**gap, "label": name, "max_points": str(top), "chart": chart,
                     "status": outcome_rules.get(rule, {}).get("status")})
     return out

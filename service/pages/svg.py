@@ -44,51 +44,56 @@ def _x(value: Decimal, top: Decimal, width: int = WIDTH) -> float:
     return round(PAD + float(share) * (width - 2 * PAD), 1)
 
 
-def _label_rows(marks: Sequence[Mark], top: Decimal) -> list[tuple[Mark, float, int]]:
-    """Each mark with its x and a label row, the fewest rows such that labels on a row do not overlap."""
+def _anchor(x: float, width: int) -> str:
+    return "start" if x < 80 else "end" if x > width - 80 else "middle"
+
+
+def _label_rows(marks: Sequence[Mark], top: Decimal, width: int) -> list[tuple[Mark, float, int]]:
+    """Each mark with its x and a label row: the first row where its label overlaps no other label."""
     placed: list[tuple[Mark, float, int]] = []
-    ends: list[float] = []  # per row, where its last label ends
+    taken: list[list[tuple[float, float]]] = []  # per row, the spans its labels cover
     for m in sorted(marks, key=lambda m: m.value):
-        x = _x(m.value, top)
-        half = (len(m.label) + len(_num(m.value)) + 1) * GLYPH / 2
-        row = next((n for n, end in enumerate(ends) if x - half > end + 4), None)
+        x = _x(m.value, top, width)
+        size = (len(m.label) + len(_num(m.value)) + 1) * GLYPH
+        anchor = _anchor(x, width)
+        start = x if anchor == "start" else x - size if anchor == "end" else x - size / 2
+        span = (start - 4, start + size + 4)
+        row = next((n for n, spans in enumerate(taken) if all(span[1] < a or span[0] > b for a, b in spans)), None)
         if row is None:
-            ends.append(0.0)
-            row = len(ends) - 1
-        ends[row] = x + half
+            taken.append([])
+            row = len(taken) - 1
+        taken[row].append(span)
         placed.append((m, x, row))
     return placed
 
 
-def _anchor(x: float) -> str:
-    return "start" if x < 80 else "end" if x > WIDTH - 80 else "middle"
-
-
-def _open(ident: str, height: int, title: str, desc: str, css: str) -> Markup:
+def _open(ident: str, width: int, height: int, title: str, desc: str, css: str) -> Markup:
     return Markup('<svg xmlns="http://www.w3.org/2000/svg" class="{css}" viewBox="0 0 {w} {h}" width="{w}"'
                   ' height="{h}" role="img" aria-labelledby="{i}-t {i}-d"><title id="{i}-t">{t}</title>'
-                  '<desc id="{i}-d">{d}</desc>').format(css=css, w=WIDTH, h=height, i=ident, t=title, d=desc)
+                  '<desc id="{i}-d">{d}</desc>').format(css=css, w=width, h=height, i=ident, t=title, d=desc)
 
 
 def distribution(ident: str, counts: Sequence[tuple[Decimal, int]], top: Decimal, marks: Sequence[Mark], title: str,
-                 summary: str, *, bins: int = 20, bar_height: int = 56) -> Markup:
+                 summary: str, *, bins: int = 20, bar_height: int = 56, width: int = WIDTH,
+                 labels: bool = True) -> Markup:
     """A histogram of how many have each value on 0..top, in equal bins, with the marks drawn over it.
 
-    ident: an id unique on the page; summary: a translated sentence on the counts (the marks' numbers are added).
+    ident: an id unique on the page; summary: a translated sentence on the counts (the marks' numbers are added);
+    labels False draws the marks without text (a small chart whose numbers stand next to it), <desc> keeps them.
     """
     top = max([top] + [v for v, _ in counts] + [m.value for m in marks])
-    placed = _label_rows(marks, top)
+    placed = _label_rows(marks, top, width) if labels else [(m, _x(m.value, top, width), -1) for m in marks]
     rows = max((r for _, _, r in placed), default=-1) + 1
     head = rows * ROW + 4
     height = head + bar_height + 18
     desc = "; ".join([summary] + [f"{m.label} {_num(m.value)}" for m in marks])
-    out = [_open(ident, height, title, desc, "chart distribution")]
+    out = [_open(ident, width, height, title, desc, "chart distribution")]
     tally = [0] * bins
     for value, n in counts:
         index = min(int(value / top * bins), bins - 1) if top > 0 else 0
         tally[max(index, 0)] += n
     most = max(tally) or 1
-    step = (WIDTH - 2 * PAD) / bins
+    step = (width - 2 * PAD) / bins
     for index, n in enumerate(tally):
         if not n:
             continue
@@ -98,16 +103,17 @@ def distribution(ident: str, counts: Sequence[tuple[Decimal, int]], top: Decimal
                           '</rect>').format(x=round(PAD + index * step + 1, 1), y=round(head + bar_height - h, 1),
                                             w=round(step - 2, 1), h=h, lo=_short(low), hi=_short(high), n=n))
     axis = head + bar_height
-    out.append(Markup('<line class="axis" x1="{a}" y1="{y}" x2="{b}" y2="{y}"/>').format(a=PAD, b=WIDTH - PAD, y=axis))
+    out.append(Markup('<line class="axis" x1="{a}" y1="{y}" x2="{b}" y2="{y}"/>').format(a=PAD, b=width - PAD, y=axis))
     for tick in (Decimal(0), top / 2, top):
-        x = _x(tick, top)
+        x = _x(tick, top, width)
         out.append(Markup('<text class="tick" x="{x}" y="{y}" text-anchor="{a}">{t}</text>').format(
-            x=x, y=axis + 14, a=_anchor(x), t=_short(tick)))
+            x=x, y=axis + 14, a=_anchor(x, width), t=_short(tick)))
     for m, x, row in placed:
-        out.append(Markup('<g class="mark {k}"><line x1="{x}" y1="{y1}" x2="{x}" y2="{y2}"/>'
-                          '<text x="{x}" y="{ty}" text-anchor="{a}">{label} {v}</text></g>').format(
-            k=m.kind, x=x, y1=(row + 1) * ROW + 2, y2=axis, ty=(row + 1) * ROW - 1, a=_anchor(x), label=m.label,
-            v=_num(m.value)))
+        text = Markup('<text x="{x}" y="{y}" text-anchor="{a}">{label} {v}</text>').format(
+            x=x, y=(row + 1) * ROW - 1, a=_anchor(x, width), label=m.label, v=_num(m.value)) if labels else ""
+        out.append(Markup('<g class="mark {k}"><title>{label} {v}</title><line x1="{x}" y1="{y1}" x2="{x}" y2="{y2}"/>'
+                          '{text}</g>').format(k=m.kind, x=x, y1=(row + 1) * ROW + 2 if labels else 2, y2=axis,
+                                               label=m.label, v=_num(m.value), text=text))
     out.append(Markup("</svg>"))
     return Markup("").join(out)
 
@@ -120,7 +126,7 @@ def bars(ident: str, rows: Sequence[Bar], top: Decimal, title: str, summary: str
     span = WIDTH - label_width - number_width
     described = [f"{r.label}: {value_label} {_num(r.value) if r.value is not None else '–'}, {baseline_label} "
                  f"{_num(r.baseline) if r.baseline is not None else '–'}" for r in rows]
-    out = [_open(ident, height, title, "; ".join([summary] + described), "chart bars")]
+    out = [_open(ident, WIDTH, height, title, "; ".join([summary] + described), "chart bars")]
     for n, r in enumerate(rows):
         y = 4 + n * line
         out.append(Markup('<text class="row-label" x="0" y="{y}">{t}</text>').format(y=y + 14, t=r.label))
