@@ -20,10 +20,12 @@ $(STAMP): setup.cfg pyproject.toml
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# the browser tests drive Debian's Chromium; installed here when the machine lacks it
+# the browser tests drive Debian's Chromium; installed here when the machine lacks it, with a CJK font so
+# that the Chinese pages' screenshots show characters, not boxes
 chromium:
-	@test -x /usr/bin/chromium || { echo "make: installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/wqy || { \
+	  echo "make: installing Debian's chromium and fonts-wqy-zenhei for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; }
 
 # the demo population (about 10,000 factories, three rounds) is loaded once, into an empty database
 run: venv
