@@ -91,7 +91,7 @@ def attached(who: Principal, form: Form, region: str | None) -> tuple[dict, dict
     issues: dict[str, list[dict]] = {}
     settings, db = _services().settings, _services().db
     for f in (f for f in form.fields() if f.kind == "file"):
-        hashes = request.form.getlist(f.name)
+        hashes = [h for h in request.form.getlist(f.name) if h.strip()]
         with db.read() as session:
             known = documents.uploads_of(session, who, hashes)
         for h in hashes:
