@@ -79,7 +79,8 @@ def test_a_version_has_one_anchor_per_line_and_its_header(client, tokens):
 def test_a_draft_is_for_policy_admins_only_and_its_markup_is_escaped(app, client, tokens, tokens_for):
     csrf = sign_in(client, tokens["policy_admin"])
     assert new_draft(client, csrf).headers["Location"].endswith(EDIT_PAGE.format("2026.2"))
-    hostile = stored_text(app, "2026.2").replace("\nid: green-factory", '\n# <script>alert("x")</script> & co\nid: green-factory')
+    hostile = stored_text(app, "2026.2").replace("\nid: green-factory",
+                                                 '\n# <script>alert("x")</script> & co\nid: green-factory')
     response = client.post(EDIT_PAGE.format("2026.2"), data={"csrf_token": csrf, "action": "save", "yaml": hostile})
     assert response.status_code == 302
     text = page(client, VERSION_PAGE.format("2026.2"))
@@ -139,7 +140,8 @@ def test_impact_shows_the_apis_numbers_for_the_saved_draft(app, client, tokens):
     csrf = sign_in(client, tokens["policy_admin"])
     new_draft(client, csrf)
     stricter = stored_text(app, "2026.2").replace("{leading: 92.22, baseline: 80,", "{leading: 99, baseline: 80,", 1)
-    assert client.post(EDIT_PAGE.format("2026.2"), data={"csrf_token": csrf, "action": "save", "yaml": stricter}).status_code == 302
+    response = client.post(EDIT_PAGE.format("2026.2"), data={"csrf_token": csrf, "action": "save", "yaml": stricter})
+    assert response.status_code == 302
     response = client.post(EDIT_PAGE.format("2026.2"), data={"csrf_token": csrf, "action": "impact", "yaml": stricter})
     assert response.status_code == 200
     text = response.get_data(as_text=True)
@@ -148,7 +150,8 @@ def test_impact_shows_the_apis_numbers_for_the_saved_draft(app, client, tokens):
     assert api["score_delta"]["down"] == 1
     assert f'<span class="big" id="impact-compared">{api["population"]["compared"]}</span>' in text
     mover = api["movers"][0]
-    assert f'<td class="num">{mover["from"]["score"]} → {mover["to"]["score"]}</td><td class="num">{mover["delta"]}</td>' in text
+    scores = f'{mover["from"]["score"]} → {mover["to"]["score"]}'
+    assert f'<td class="num">{scores}</td><td class="num">{mover["delta"]}</td>' in text
     assert '<rect class="down"' in text
     assert textarea(text) == stricter
 
