@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import uuid
 from typing import Callable
 
@@ -53,6 +54,9 @@ def _check_body() -> None:
                                "line": exc.lineno, "col": exc.colno}]) from None
         except RecursionError:
             raise BadRequest("request.json.too_deep", "The JSON is nested too deeply: flatten it.") from None
+        except ValueError:  # what is left: an integer longer than Python converts (sys.get_int_max_str_digits)
+            raise BadRequest("request.json.number_too_long", f"A number in the body has more than"
+                             f" {sys.get_int_max_str_digits()} digits: report a number of sensible size.") from None
     elif kind == "yaml":
         if mimetype not in YAML_TYPES:
             raise UnsupportedMediaType("request.content_type", f"Send the policy as {YAML}, not"

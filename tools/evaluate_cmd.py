@@ -36,6 +36,10 @@ def read_json(path: Path):
     except json.JSONDecodeError as exc:
         print(f"{path}:{exc.lineno}:{exc.colno}: submission.json.syntax {exc.msg}: fix the JSON here.", file=sys.stderr)
         return None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        print(f"{path}: submission.json.number_too_long a number has more than {sys.get_int_max_str_digits()} digits:"
+              " report a number of sensible size.", file=sys.stderr)
+        return None
 
 
 def run_evaluate(args) -> int:

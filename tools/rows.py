@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -98,9 +99,17 @@ def decode_line(number: int, line: bytes) -> Row:
     except orjson.JSONDecodeError:
         try:  # orjson refuses NaN and very large numbers that json reads (intake then explains them)
             return Row(number, json.loads(line), ())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # malformed, not UTF-8, or an integer longer than Python converts
             return Row(number, None, (Issue("submission.json.syntax", f"Line {number} is not JSON"
-                                            f" ({getattr(exc, 'msg', 'not UTF-8')}): fix the line.", ()),))
+                                            f" ({_json_problem(exc)}): fix the line.", ()),))
+
+
+def _json_problem(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    return f"a number has more than {sys.get_int_max_str_digits()} digits"
 
 
 def _cells(rows) -> Iterator[tuple]:
@@ -159,7 +168,7 @@ def unflatten(cells) -> dict:
         if path == "submission":
             try:
                 doc = json.loads(cell, parse_float=_number_text) if isinstance(cell, str) else None
-            except json.JSONDecodeError:
+            except ValueError:  # malformed, or an integer longer than Python converts
                 doc = None
             if not isinstance(doc, dict):
                 raise ValueError("The cell submission holds the whole self-report: write it as a JSON object.")
@@ -168,7 +177,7 @@ def unflatten(cells) -> dict:
         if _list_path(steps):
             try:
                 value = json.loads(cell, parse_float=_number_text) if isinstance(cell, str) else None
-            except json.JSONDecodeError:
+            except ValueError:  # malformed, or an integer longer than Python converts
                 value = None
             if not isinstance(value, list):
                 raise ValueError(f"The cell {path} holds a whole list: write it as a JSON array, e.g. [].")
