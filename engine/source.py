@@ -21,6 +21,7 @@ from .issue import Issue, Location, PolicyInvalid
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_NODES = 200_000
+MAX_SCALAR_CHARS = 10_000  # the bundled policies' longest value is under 100 characters
 
 Path = tuple[str | int, ...]
 
@@ -108,6 +109,10 @@ def _check_events(text: str, name: str) -> None:
             tag = getattr(event, "tag", None)
             if isinstance(event, events.NodeEvent) and tag is not None:  # plain nodes carry no tag; "!" is one too
                 issues.append(Issue("policy.yaml.tag", f"Explicit YAML tags ({tag}) are not allowed: remove the tag.", (), where))
+            if isinstance(event, events.ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
+                issues.append(Issue("policy.file.value_too_long", f"A value of {len(event.value)} characters; the limit is"
+                                    f" {MAX_SCALAR_CHARS}: shorten it.", (), where))
+                break
             if isinstance(event, events.ScalarEvent) and event.value == "<<" and event.style is None:
                 issues.append(Issue("policy.yaml.merge_key", "Merge keys (<<) are not allowed: write the keys out.", (), where))
             if isinstance(event, (events.MappingStartEvent, events.SequenceStartEvent)):
