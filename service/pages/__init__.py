@@ -96,6 +96,7 @@ signin.register(blp)  # once, at import: a blueprint takes no new routes after i
 
 def init_app(app: Flask) -> None:
     from . import home  # noqa: F401  (each page module registers its views on blp)
+    from . import evaluations  # noqa: F401
     from . import cohort_pages  # noqa: F401
     from . import policies, policy_edit  # noqa: F401
     from . import self_report  # noqa: F401
