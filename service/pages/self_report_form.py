@@ -207,7 +207,10 @@ def value_of(text: str, f: Field) -> Any:
     if f.kind == "boolean":
         return {"true": True, "false": False}.get(text, text)
     if f.kind == "number" and _NUMBER.fullmatch(text):
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except ValueError:  # an integer of thousands of digits: left a text, which the schema refuses by name
+            return text
     return text
 
 

@@ -103,7 +103,7 @@ def test_every_issue_is_shown_at_its_field_and_nothing_is_stored(app, client, to
     before = counts(app)
     form = filled(csrf) | {"energy_use_tce": "abc", "data.renewable_share": "150", "period": "25",
                            "enterprise.name": "", "enterprise.sector": "cementt", "data.platform_functions": "2.5",
-                           "facts.deregistered": "maybe"}
+                           "facts.deregistered": "maybe", "data.land_productivity": "9" * 5000}
     response = client.post("/self-report?lang=en", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -115,6 +115,7 @@ def test_every_issue_is_shown_at_its_field_and_nothing_is_stored(app, client, to
     assert errors["data.platform_functions"] == ["submission.data.integer"]
     assert errors["enterprise.sector"] == ["submission.sector.unknown"]
     assert "facts.deregistered" in errors
+    assert errors["data.land_productivity"][0].startswith("submission.schema.")
     assert set(errors) <= invalid_fields(page) | {"enterprise.sector", "facts.deregistered"}
     assert 'role="alert"' in page
     assert re.search(r'name="data.carbon_intensity" value="75.4"', page)  # what was entered is kept
