@@ -173,7 +173,8 @@ def _fact_field(spec) -> Field:
         f = _field(name, path, spec.label.zh, spec.label.en, kind="boolean",
                    choices=(("true", "是", "Yes"), ("false", "否", "No")))
     elif spec.values:
-        f = _field(name, path, spec.label.zh, spec.label.en, kind="choice", choices=tuple((v, v, v) for v in spec.values))
+        f = _field(name, path, spec.label.zh, spec.label.en, kind="choice",
+                   choices=tuple((v, v, v) for v in spec.values))
     else:
         f = _field(name, path, spec.label.zh, spec.label.en, kind="number" if spec.type == "number" else "text")
     rules = {"type": spec.type, **{k: v for k, v in f.rules.items() if k in FACT_KEYWORDS[spec.type]}}

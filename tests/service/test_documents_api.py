@@ -79,7 +79,8 @@ def test_the_same_bytes_are_stored_once(app, client, tokens):
     other = upload(client, tokens["other_enterprise"], PDF, name="suzhou.pdf", region="320583")
     assert other.status_code == 201 and other.json["name"] == "suzhou.pdf"
     assert stored(app) == {"document_contents": 1, "document_uploads": 2, "audit_log": before["audit_log"] + 1}
-    assert client.get(f"/api/v1/documents/{first.json['sha256']}", headers=tokens["other_enterprise"]).status_code == 200
+    shared = client.get(f"/api/v1/documents/{first.json['sha256']}", headers=tokens["other_enterprise"])
+    assert shared.status_code == 200 and shared.headers["Content-Disposition"].endswith("suzhou.pdf")
 
 
 @pytest.mark.parametrize("data, name, media_type", [

@@ -12,7 +12,6 @@ import re
 from service_helpers import NINGBO_USCC, SUZHOU_USCC, audit_actions, counts, submission
 from sqlalchemy import select
 
-from engine.catalog import DEFAULT_ROOT
 from service.cohort_models import Factory
 from service.models import Evaluation
 
@@ -181,4 +180,3 @@ def test_a_bad_policy_reference_is_an_error_page(client, tokens):
     sign_in(client, tokens["enterprise"])
     assert client.get("/self-report?policy=green-factory@1999.1").status_code == 404
     assert client.get("/self-report?policy=Not A Ref").status_code == 400
-    assert (DEFAULT_ROOT / "green-factory").is_dir()
