@@ -20,7 +20,9 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -52,6 +54,27 @@ def wait_for(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("the server did not answer /healthz in time")
+
+
+@contextmanager
+def serve(env: dict, folder: Path, threads: int = 8) -> Iterator[tuple[int, subprocess.Popen]]:
+    """greenfactory serve on a free loopback port until the block ends: (port, process). Its log goes to
+    folder/server.log, a file rather than a pipe: a full pipe would stall the server."""
+    port = free_port()
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "tools.cli", "serve", "--host", HOST, "--port", str(port),
+                               "--threads", str(threads)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        wait_for(port, server)
+        yield port, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
 
 
 def bodies(count: int = 200) -> list[bytes]:
@@ -125,13 +148,7 @@ def main() -> int:
         env.pop("DATABASE_URL", None)
         uscc = json.loads(SUBMISSION.read_text(encoding="utf-8"))["enterprise"]["uscc"]
         token = cli("token", "create", "--role", "enterprise", "--enterprise", uscc, env=env).stdout.strip()
-        port = free_port()
-        log = open(Path(tmp) / "server.log", "w")  # a file, not a pipe: a full pipe would stall the server
-        server = subprocess.Popen([sys.executable, "-m", "tools.cli", "serve", "--host", HOST, "--port", str(port),
-                                   "--threads", str(args.server_threads)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            wait_for(port, server)
+        with serve(env, Path(tmp), args.server_threads) as (port, _):
             auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             payloads = bodies()
             bounded = dict(clients=args.clients, max_requests=args.max_requests)
@@ -139,14 +156,6 @@ def main() -> int:
             phase(port, "GET", "/healthz", None, {}, 200, clients=4, seconds=1, max_requests=500)  # warm up
             floor = phase(port, "GET", "/healthz", None, {}, 200, seconds=args.seconds, **bounded)
             evals = phase(port, "POST", "/api/v1/evaluations", payloads, auth, 201, seconds=args.seconds, **bounded)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            log.close()
 
     print(f"{args.clients} clients, {args.seconds:g} s per phase, waitress with {args.server_threads} threads,"
           f" SQLite, {os.cpu_count()} CPUs")
