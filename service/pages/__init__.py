@@ -7,15 +7,17 @@ can show nothing the API would refuse its role.
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import logging
-
 from flask import Blueprint, Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from engine.catalog import UnknownPolicy
+from engine.issue import IssueList
 
 from ..errors import ApiError
 from . import i18n, signin
@@ -58,6 +60,16 @@ def _error_page(status: int, code: str, message: str, issues=()):
 @blp.errorhandler(ApiError)
 def _on_api_error(exc: ApiError):
     return _error_page(exc.status, exc.code, exc.message, exc.issues)
+
+
+@blp.errorhandler(UnknownPolicy)
+def _on_unknown_policy(exc: UnknownPolicy):
+    return _error_page(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
+
+
+@blp.errorhandler(IssueList)
+def _on_issues(exc: IssueList):
+    return _error_page(422, "invalid", "The input is not valid: fix every issue listed.", exc.issues)
 
 
 @blp.errorhandler(HTTPException)

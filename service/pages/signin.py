@@ -94,7 +94,10 @@ def register(blp: Blueprint) -> None:
             secret = (request.form.get("token") or "").strip()
             row = _lookup(secret_sha256=secret_digest(secret)) if _SHAPE.fullmatch(secret) else None
             if row is not None:
-                session.clear()
+                lang = session.get("lang")
+                session.clear()  # a new session on sign-in: nothing from before it carries over but the language
+                if lang:
+                    session["lang"] = lang
                 session.permanent = True
                 session["token"] = row.id
                 return redirect(_safe_next(request.form.get("next")))

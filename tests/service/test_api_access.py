@@ -176,10 +176,14 @@ def test_every_view_declares_who_may_call_it(app):
 def test_without_a_token_only_health_and_the_document_answer(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/v1/openapi.json").status_code == 200
-    for path in ("/api/v1/policies", "/api/v1/evaluations", "/api/v1/anything", "/"):
+    for path in ("/api/v1/policies", "/api/v1/evaluations", "/api/v1/anything", "/anything"):
         r = client.get(path)
         assert r.status_code == 401 and r.json["code"] == "auth.token.missing"
         assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    # the pages sign in with a session instead: signed out, each sends the browser to the sign-in page
+    for path in ("/", "/evaluations", "/policies", "/regions", "/benchmark", "/self-report"):
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["Location"].startswith("/signin"), path
 
 
 def test_malformed_unknown_and_revoked_tokens_are_401(app, client, tokens):
