@@ -215,6 +215,15 @@ def uploads_of(session: Session, who: Principal, hashes: list[str]) -> dict[str,
     return {row.sha256: row for row in rows}
 
 
+def readable(session: Session, who: Principal, hashes: list[str]) -> set[str]:
+    """The hashes among these whose document this principal may open (as read() would let it)."""
+    wanted = [h for h in hashes if _HEX.fullmatch(h)]
+    where = _visible(who)
+    if where is None or not wanted:
+        return set()
+    return set(session.execute(select(DocumentUpload.sha256).where(DocumentUpload.sha256.in_(wanted), where)).scalars())
+
+
 def evidence_entry(upload: DocumentUpload) -> dict:
     """The submission's evidence item for an upload (schemas/submission.schema.json#/$defs/document)."""
     return {"name": upload.name, "sha256": upload.sha256, "uploaded_by": upload.uploaded_by}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from engine.catalog import UnknownPolicy, parse_ref, version_key
 from engine.issue import SubmissionInvalid
 
-from .. import comparisons, evaluation
+from .. import comparisons, documents, evaluation
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, Principal
 from ..errors import BadRequest, NotFound
 from ..models import Evaluation, PolicyVersion
@@ -86,16 +86,20 @@ def evaluation_page(evaluation_id: str):
     with services.db.read() as session:
         row = evaluation.get(session, signin.current(), evaluation_id)  # the API's scoping: else the same 404
         version = session.get(PolicyVersion, row.policy_version_pk)
+        outcome, submission = orjson.loads(row.outcome), orjson.loads(row.submission)
+        view = trace_view.evaluation_view(outcome, submission, services.store.compiled(version).policy
+                                          if version is not None else None, i18n.lang(), line_href)
+        named = sorted({d.sha256 for p in view.pillars for r in p.rows for d in r.documents})
+        uploaded = documents.readable(session, signin.current(), named)  # linked when this reader may open them
     policy = services.store.compiled(version).policy if version is not None else None
-    outcome, submission = orjson.loads(row.outcome), orjson.loads(row.submission)
-    view = trace_view.evaluation_view(outcome, submission, policy, i18n.lang(), line_href)
     baseline, _ = evaluation.comparison(row.context)
     ref = f"{row.policy_id}@{row.policy_version}"
     other = _other(_choices(signin.current()), ref)
     compare = url_for("pages.compare", evaluation=row.id, **{"from": ref, **({"to": other} if other else {})})
     return render_template("evaluation.html", row=row, ref=ref, view=view, outcome=outcome, submission=submission,
                            enterprise=submission.get("enterprise") or {}, policy=policy, baseline=baseline,
-                           compare=compare, policy_href=policy_href(row.policy_id, row.policy_version))
+                           compare=compare, policy_href=policy_href(row.policy_id, row.policy_version),
+                           uploaded=uploaded)
 
 
 # -- one submission under two versions -------------------------------------------------------------------

@@ -265,3 +265,24 @@ def test_the_bar_with_equal_thresholds_follows_the_policys_direction():
     assert bar("5", "5", "5", lower_is_better=True).where == "beyond"
     assert bar("6", "5", "5", lower_is_better=True).where == "below"
     assert bar("6", "5", "5") is None and bar(None, "1", "2") is None
+
+
+def test_an_uploaded_evidence_document_is_linked_for_whoever_may_read_it(client, tokens):
+    import hashlib
+    import io
+
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    digest = hashlib.sha256(pdf).hexdigest()
+    up = client.post("/api/v1/documents", data={"file": (io.BytesIO(pdf), "carbon-audit.pdf"), "region": "330212"},
+                     headers=tokens["enterprise"])
+    assert up.status_code == 201, up.json
+    sub = submission()
+    sub["evidence"]["carbon_intensity"] = [up.json["evidence"]]
+    ev = stored(client, tokens["enterprise"], sub)
+    link = f'href="/documents/{digest}"'
+    sign_in(client, tokens["enterprise"])
+    row = row_of(page(client, f"/evaluations/{ev['id']}?lang=en"), "data-rule", "carbon_intensity")
+    assert link in row
+    assert client.get(f"/documents/{digest}").data == pdf
+    other = row_of(page(client, f"/evaluations/{ev['id']}?lang=en"), "data-rule", "energy_intensity")
+    assert "/documents/" not in other  # its documents were never uploaded here: named, not linked
