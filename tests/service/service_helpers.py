@@ -46,19 +46,14 @@ def audit_actions(app) -> list[str]:
 
 def sign_in_page(client, headers: dict, lang: str | None = None) -> str:
     """Sign a test client in to the pages through the form, with the token behind an Authorization header;
-    returns the signed-in session's CSRF token (forms post it back)."""
+    returns the signed-in session's CSRF token (forms post it back), read from the start page's sign-out form."""
     import re
 
-    form = client.get("/signin" + (f"?lang={lang}" if lang else "")).get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
+    def csrf_of(url: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True))[1]
+
     secret = headers["Authorization"].split(" ", 1)[1]
-    response = client.post("/signin", data={"token": secret, "csrf_token": csrf})
+    form = csrf_of("/signin" + (f"?lang={lang}" if lang else ""))
+    response = client.post("/signin", data={"token": secret, "csrf_token": form})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    with client.session_transaction() as session:
-        return session["csrf_token"] if "csrf_token" in session else _csrf_of(client)
-
-
-def _csrf_of(client) -> str:
-    import re
-
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True))[1]
+    return csrf_of("/")

@@ -8,7 +8,7 @@ import json
 import re
 import pytest
 from ruamel.yaml import YAML
-from service_helpers import NINGBO_USCC, REPO, evaluate, submission
+from service_helpers import NINGBO_USCC, REPO, evaluate, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
 from service import demo
@@ -18,13 +18,6 @@ from service.pages import evaluations as pages
 from service.pages.trace_view import bar
 
 
-def sign_in(client, headers: dict) -> None:
-    """Sign the test client in with the token behind an Authorization header, through the sign-in form."""
-    with client.session_transaction() as session:
-        session["csrf_token"] = "test-csrf"
-    secret = headers["Authorization"].split(" ", 1)[1]
-    response = client.post("/signin", data={"token": secret, "csrf_token": "test-csrf", "next": "/"})
-    assert response.status_code == 302, response.data
 
 
 def page(client, url: str, status: int = 200) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from service_helpers import counts, evaluate, submission
+from service_helpers import counts, evaluate, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
 from engine.catalog import DEFAULT_ROOT
@@ -19,13 +19,6 @@ EDIT_PAGE = VERSION_PAGE + "/edit"
 BUNDLED = (DEFAULT_ROOT / "green-factory" / "2026.1.yaml").read_text(encoding="utf-8")
 
 
-def sign_in(client, headers: dict) -> str:
-    """Sign in through the form with the token behind an Authorization header; the session's CSRF token."""
-    form = client.get("/signin").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
-    secret = headers["Authorization"].split(" ", 1)[1]
-    assert client.post("/signin", data={"token": secret, "csrf_token": token}).status_code == 302
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/policies").get_data(as_text=True))[1]
 
 
 def page(client, url: str, status: int = 200) -> str:

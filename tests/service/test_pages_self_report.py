@@ -9,7 +9,7 @@ import io
 import json
 import re
 
-from service_helpers import NINGBO_USCC, SUZHOU_USCC, audit_actions, counts, submission
+from service_helpers import NINGBO_USCC, SUZHOU_USCC, audit_actions, counts, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
 from service.cohort_models import Factory
@@ -19,13 +19,6 @@ PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
 POLICY = "green-factory@2025.1"
 
 
-def sign_in(client, headers: dict) -> str:
-    """Sign in through the form with the token behind an Authorization header; the page's CSRF token."""
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").get_data(as_text=True))[1]
-    secret = headers["Authorization"].split(" ", 1)[1]
-    assert client.post("/signin", data={"token": secret, "csrf_token": token}).status_code == 302
-    page = client.get(f"/self-report?lang=en&policy={POLICY}").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
 
 
 def filled(csrf: str, raw: dict | None = None) -> dict:
