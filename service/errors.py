@@ -156,12 +156,19 @@ def _on_unexpected(exc: Exception) -> Response:
                    " report it.")
 
 
-def _on_database_unavailable(exc: Exception) -> Response:
-    """The database is down, restarting, or dropped the connection: the transaction was rolled back, and the pool
-    reconnects (pool_pre_ping) once it is back, so the client only needs to try again."""
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)  # connection lost or refused, pool exhausted
+
+
+def log_unavailable(exc: Exception) -> None:
     cause = getattr(exc, "orig", None) or exc
     log.warning("request %s: database unavailable: %s %s: %s: %s", g.get("request_id"), request.method, request.path,
                 type(cause).__name__, (str(cause).strip().splitlines() or [""])[0])
+
+
+def _on_database_unavailable(exc: Exception) -> Response:
+    """The database is down, restarting, or dropped the connection: the transaction was rolled back, and the pool
+    reconnects (pool_pre_ping) once it is back, so the client only needs to try again."""
+    log_unavailable(exc)
     return problem(503, "database.unavailable", "The database cannot be reached at the moment: try again in a few"
                    " seconds. A write cut off this way was rolled back, unless the connection broke just as it"
                    " committed: look for it before sending it again.", headers={"Retry-After": "5"})
@@ -173,6 +180,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IssueList, _on_issue_list)
     app.register_error_handler(UnknownPolicy, _on_unknown_policy)
     app.register_error_handler(HTTPException, _on_http_exception)
-    for lost in (OperationalError, InterfaceError, PoolTimeout):  # connection lost or refused, pool exhausted
+    for lost in DATABASE_UNAVAILABLE:
         app.register_error_handler(lost, _on_database_unavailable)
     app.register_error_handler(Exception, _on_unexpected)

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from engine.catalog import UnknownPolicy
 from engine.issue import IssueList
 
-from ..errors import ApiError
+from ..errors import DATABASE_UNAVAILABLE, ApiError, log_unavailable
 from . import i18n, signin
 
 log = logging.getLogger("greenfactory.pages")
@@ -79,6 +79,17 @@ def _on_http(exc: HTTPException):
         return _error_page(400, "page.csrf", "The form has expired or did not come from this site: open the page"
                            " again and resubmit.")
     return _error_page(status, f"http.{status}", exc.name)
+
+
+def _on_database_unavailable(exc: Exception):
+    log_unavailable(exc)
+    body, status = _error_page(503, "database.unavailable", "The database cannot be reached at the moment: try again"
+                               " in a few seconds.")
+    return body, status, {"Retry-After": "5"}
+
+
+for _lost in DATABASE_UNAVAILABLE:
+    blp.register_error_handler(_lost, _on_database_unavailable)
 
 
 @blp.errorhandler(Exception)

@@ -59,3 +59,21 @@ def test_a_role_without_the_page_gets_a_403_page_and_errors_are_html(client, tok
     assert unknown.status_code == 404 and unknown.mimetype == "text/html"
     malformed = client.get("/policies/diff?from=green-factory@@x&to=green-factory@2025.1&lang=en")
     assert malformed.status_code == 400 and malformed.mimetype == "text/html"
+
+
+def test_a_lost_database_is_a_503_page_not_a_500(client, tokens, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from service import evaluation
+
+    sign_in_page(client, tokens["reviewer"])
+
+    def lost(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(evaluation, "listing", lost)
+    response = client.get("/evaluations?lang=en")
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "5"
+    assert "database.unavailable" in response.get_data(as_text=True)
+    assert "server closed" not in response.get_data(as_text=True)  # no driver text reaches the page
