@@ -1,4 +1,6 @@
-"""Properties of the single evaluator, checked by Hypothesis over drawn values and generated submissions."""
+"""Properties of the evaluators, checked by Hypothesis over drawn values and generated submissions: a better value
+never lowers the points; points stay within bounds and add up; evaluation is deterministic and the same with and
+without its trace; the column-wise population evaluator gives what the single one gives."""
 from __future__ import annotations
 
 import copy
@@ -12,14 +14,16 @@ from engine.catalog import Catalog
 from engine.evaluator import evaluate
 from engine.generate import generate_submissions
 from engine.intake import parse_submission
+from engine.population import bind, evaluate_population, frame_of
 from engine.trace import canonical_json
 
 from tests.support import EXAMPLES, ROOT
 
 CATALOG = Catalog.from_dir(ROOT / "policies")
-POLICIES = [CATALOG.get("green-factory@2025.1"), CATALOG.get("green-factory-js@2025.1")]
+POLICIES = [CATALOG.get(ref) for ref in ("green-factory@2025.1", "green-factory-js@2025.1", "green-factory@2026.1",
+                                         "green-factory-js@2026.1")]
 BASE = json.loads((EXAMPLES / "cement-plant.json").read_text(encoding="utf-8"))
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # every rule that reads one input, with the input's declared range and the better direction
 INPUT_RULES = [(cp, cr.rule.id, cm.metric.input, cm.higher, next(i for i in cp.policy.inputs if i.id == cm.metric.input))
@@ -84,3 +88,14 @@ def test_evaluation_is_deterministic_and_independent_of_tracing(policy, seed):
         again = evaluate(policy, parse_submission(policy.policy, copy.deepcopy(raw)))
         assert canonical_json(first) == canonical_json(again)
         assert evaluate(policy, parse_submission(policy.policy, raw), trace=False) == first.without_trace()
+
+
+@settings(SETTINGS, max_examples=20)
+@given(policy=st.sampled_from(POLICIES), seed=st.integers(min_value=0, max_value=2**32),
+       size=st.integers(min_value=1, max_value=40))
+def test_the_population_evaluator_gives_what_the_single_one_gives(policy, seed, size):
+    raws = generate_submissions(policy.policy, size, seed)
+    population = evaluate_population(bind(policy, frame_of(raws)))
+    assert population.valid.all()
+    for raw, got in zip(raws, population.outcomes(digest=True), strict=True):
+        assert got == evaluate(policy, parse_submission(policy.policy, raw), trace=False)
