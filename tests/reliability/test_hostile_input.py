@@ -11,7 +11,7 @@ import json
 
 import pytest
 from cohort_helpers import plant, run_cohort
-from service_helpers import mini_yaml, submission
+from service_helpers import mini_yaml, sign_in_page, submission
 from markupsafe import escape
 from sqlalchemy import func, select, text
 
@@ -196,14 +196,6 @@ SQL = "'; DROP TABLE evaluations; --"
 SCRIPT = "<script>alert(1)</script>"
 
 
-def sign_in(client, headers: dict) -> None:
-    """The pages' session, through their sign-in form (as tests/service/test_pages_evaluations.py does)."""
-    with client.session_transaction() as session:
-        session["csrf_token"] = "test-csrf"
-    secret = headers["Authorization"].split(" ", 1)[1]
-    assert client.post("/signin", data={"token": secret, "csrf_token": "test-csrf", "next": "/"}).status_code == 302
-
-
 def test_sql_and_html_looking_names_are_stored_as_typed_and_escaped_in_pages(app, client, tokens):
     ids = {}
     for name in (SQL, SCRIPT, f'"><img src=x onerror=alert(1)>{SQL}'):
@@ -219,7 +211,7 @@ def test_sql_and_html_looking_names_are_stored_as_typed_and_escaped_in_pages(app
             "name"] == name
     assert rows(app)["evaluations"] == 3, "the table is still there, with every row"
 
-    sign_in(client, tokens["enterprise"])
+    sign_in_page(client, tokens["enterprise"])
     for name, eid in ids.items():
         page = client.get(f"/evaluations/{eid}")
         assert page.status_code == 200 and page.mimetype == "text/html"
