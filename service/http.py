@@ -8,6 +8,8 @@ import uuid
 from typing import Callable
 
 from flask import Flask, Response, current_app, g, request
+from webargs import core
+from webargs.flaskparser import FlaskParser
 
 from .errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from .models import PolicyVersion
@@ -15,6 +17,7 @@ from .models import PolicyVersion
 JSON = "application/json"
 YAML = "application/yaml"
 YAML_TYPES = (YAML, "application/x-yaml", "text/yaml", "text/x-yaml")
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
@@ -44,7 +47,7 @@ def _check_body() -> None:
                                        f" {mimetype or 'without a Content-Type'}.")
         raw = request.get_data(cache=True)  # 413 past the configured limit, before anything is parsed
         try:
-            json.loads(raw)
+            g.json_body = json.loads(raw)  # parsed once: BodyParser hands it to the view's schema
         except UnicodeDecodeError:
             raise BadRequest("request.json.encoding", "The body is not UTF-8: send JSON as UTF-8.") from None
         except json.JSONDecodeError as exc:
@@ -62,6 +65,56 @@ def _check_body() -> None:
             raise UnsupportedMediaType("request.content_type", f"Send the policy as {YAML}, not"
                                        f" {mimetype or 'without a Content-Type'}.")
         request.get_data(cache=True)
+
+
+def _nul_in(doc) -> str | None:
+    """The JSON path of the first key or string holding a NUL character, or None; iterative, so any depth is safe."""
+    stack = [("$", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return path
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return path
+                stack.append((f"{path}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _refuse_nul() -> None:
+    """PostgreSQL's text holds no NUL character, and no id, code, filter or note here needs one: refused where it
+    comes in (the path, the query string, form fields, any JSON body; tables.read_rows for CSV and XLSX), not as a
+    500 later."""
+    if "\x00" in request.path:
+        raise BadRequest("request.path.nul", "The path holds a NUL character (%00): remove it.")
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise BadRequest("request.query.nul", f'The query parameter "{key.replace(chr(0), "")}" holds a NUL'
+                             " character (%00): remove it.")
+    if request.mimetype in FORMS:  # the pages' forms
+        for key, value in request.form.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise BadRequest("request.form.nul", f'The form field "{key.replace(chr(0), "")}" holds a NUL'
+                                 " character: remove it.")
+    if request.mimetype == JSON and b"u0000" in (raw := request.get_data(cache=True)):  # every JSON body, declared or not
+        try:
+            where = _nul_in(json.loads(raw))
+        except (ValueError, RecursionError):  # not JSON: _check_body or the view refuses it, saying why
+            return
+        if where is not None:
+            message = f"The text at {where} holds a NUL character (\\u0000): remove it."
+            raise BadRequest("request.json.nul", message, [{"code": "request.json.nul", "message": message, "path": where}])
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser, reading a JSON body from what _check_body parsed already rather than parsing it again."""
+
+    def _raw_load_json(self, req):
+        parsed = g.get("json_body", core.missing)
+        return super()._raw_load_json(req) if parsed is core.missing else parsed
 
 
 def _finish(response: Response) -> Response:
@@ -105,4 +158,5 @@ def init_app(app: Flask) -> None:
 
 def init_body_checks(app: Flask) -> None:
     """After authentication: a refused caller learns nothing about bodies."""
+    app.before_request(_refuse_nul)
     app.before_request(_check_body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 REF = r"^[a-z0-9][a-z0-9-]{0,63}(@[0-9A-Za-z][0-9A-Za-z._-]{0,39})?$"
+ROW_ID = validate.Range(min=1, max=2**63 - 1)  # a cursor is a row id: a 64-bit integer in SQLite and PostgreSQL
 
 
 class Label(Schema):
@@ -98,7 +99,7 @@ class EvaluationQuery(Schema):
     policy = fields.String(validate=validate.Regexp(REF))
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
     uscc = fields.String(validate=validate.Length(equal=18))
-    after = fields.Integer(validate=validate.Range(min=1), metadata={"description": "cursor from the previous page"})
+    after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 

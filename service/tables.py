@@ -24,13 +24,27 @@ class TableInvalid(Exception):
 
 
 def read_rows(mimetype: str, raw: bytes) -> list[dict]:
+    rows = _read_rows(mimetype, raw)
+    for n, row in enumerate(rows):  # PostgreSQL's text holds no NUL character; no cell here needs one
+        for key, value in row.items():
+            if isinstance(value, str) and "\x00" in value or isinstance(key, str) and "\x00" in key:
+                raise TableInvalid(Issue("import.cell.nul", f"Row {n + 1}, column {key.replace(chr(0), '')!r} holds a"
+                                         " NUL character: remove it.", ("rows", n, key.replace(chr(0), ""))))
+    return rows
+
+
+def _read_rows(mimetype: str, raw: bytes) -> list[dict]:
     if mimetype == CSV:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise TableInvalid(Issue("import.csv.encoding", "The CSV is not UTF-8: save it as UTF-8.", ())) from None
-        return [{k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
-                for row in csv.DictReader(io.StringIO(text))]
+        reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads line ends itself
+        try:
+            return [{k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k} for row in reader]
+        except csv.Error as exc:
+            raise TableInvalid(Issue("import.csv.malformed", f"Line {reader.line_num} of the CSV cannot be read ({exc}):"
+                                     " fix it there.", ())) from None
     if mimetype == XLSX:
         from openpyxl import load_workbook
 

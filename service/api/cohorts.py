@@ -10,7 +10,7 @@ from .. import cohort_views as views
 from .. import cohorts
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..errors import Unprocessable
-from ..schemas import REF, Problem
+from ..schemas import REF, ROW_ID, Problem
 from ..tables import CSV, JSON, XLSX, TableInvalid, read_rows
 
 blp = Blueprint("cohorts", __name__, description="Factories, rounds, baselines, benchmarks and review flags")
@@ -32,7 +32,7 @@ class Body(Schema):
 class FactoryQuery(Schema):
     region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
     sector = fields.String()
-    after = fields.Integer(validate=validate.Range(min=1), metadata={"description": "cursor from the previous page"})
+    after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from cohort_helpers import plant, run_cohort
-from service_helpers import mini_yaml, sign_in_page, submission
+from cohort_helpers import CSV, plant, run_cohort
 from markupsafe import escape
+from service_helpers import NINGBO_USCC, mini_yaml, sign_in_page, submission
 from sqlalchemy import func, select, text
 
+from engine.uscc import with_check_digit
 from service.models import Base
 from tools.cli import main
 
@@ -241,7 +242,7 @@ def test_path_traversal_in_api_policy_ids_and_versions_is_a_4xx(app, client, tok
                              ("POST", f"/api/v1/policies/{bad}/versions/2026.1/publish")]:
             r = client.open(path, method=method, data=mini_yaml("2026.1"), content_type=YAML, headers=admin)
             body = refused(r, (400, 404))  # 404: a decoded / leaves no route; 400: the id or version is named
-            if r.status_code == 400:
+            if r.status_code == 400 and body["code"] != "request.path.nul":
                 assert body["code"] == "policy.ref.malformed" and "is not a valid name" in body["detail"], body
     for ref in ("../x@1", "/etc/passwd@1", "green-factory@../../x", "green-factory\x00@2025.1", "..@2025.1",
                 "green-factory@2025.1/../2026.1", "green-factory@%2e%2e"):
@@ -300,3 +301,43 @@ def test_cli_validate_reports_traversal_in_a_files_id_and_version(capsys, tmp_pa
     for issue in ("policy.id.folder_mismatch", "policy.version.file_mismatch", "policy.schema.pattern"):
         assert issue in err
     assert [p.name for p in tmp_path.rglob("*")] == ["mini", "2025.1.yaml"], "nothing written beside it"
+
+
+# -- NUL characters, cursors beyond 64 bits, unreadable CSV: each was a 500 on PostgreSQL or SQLite ----------------
+
+def test_nul_characters_anywhere_in_a_request_are_a_400(app, client, tokens):
+    run_cohort(client, tokens)
+    flagged = client.get(f"/api/v1/factories/{NINGBO_USCC}", headers=tokens["enterprise"]).json["rounds"][0]["evaluation"]
+    before = rows(app)
+    reviewer, authority = tokens["reviewer"], tokens["authority"]
+    for path in ("/api/v1/evaluations/abc%00", f"/api/v1/factories/{NINGBO_USCC}%00", "/api/v1/rounds/20%0026/baselines"):
+        refused(client.get(path, headers=reviewer), 400, "request.path.nul")
+    for query in ("uscc=" + "%00" * 18, "region=33%000000"):
+        refused(client.get(f"/api/v1/evaluations?{query}", headers=reviewer), 400, "request.query.nul")
+    refused(client.get("/api/v1/factories?sector=%00", headers=reviewer), 400, "request.query.nul")
+    sub = submission()
+    sub["enterprise"]["name"] = "宁波\u0000"
+    body = refused(client.post("/api/v1/evaluations", json={"policy": "green-factory@2025.1", "submission": sub},
+                               headers=tokens["enterprise"]), 400, "request.json.nul")
+    assert body["issues"][0]["path"] == "$.submission.enterprise.name"
+    refused(client.post(f"/api/v1/evaluations/{flagged}/resolutions", headers=reviewer,
+                        json={"flag": "implausible_range:water_reuse_rate", "resolution": "confirmed", "note": "a\u0000"}),
+            400, "request.json.nul")
+    refused(client.post("/api/v1/rounds/2026/submissions", json={"rows": [{"submission": sub}]}, headers=authority),
+            400, "request.json.nul")
+    factory = "uscc,name,region,sector\n" + with_check_digit("91330212MA0000009") + ",a\x00b,330212,general\n"
+    body = refused(client.post("/api/v1/factories", data=factory.encode(), content_type=CSV, headers=authority), 422)
+    assert body["issues"][0]["code"] == "import.cell.nul"
+    assert rows(app) == before
+
+
+def test_cursors_beyond_64_bits_and_unreadable_csv_are_4xx(app, client, tokens):
+    before = rows(app)
+    for path in ("/api/v1/evaluations", "/api/v1/factories"):
+        for after in (2**63, 10**30):
+            refused(client.get(f"{path}?after={after}", headers=tokens["reviewer"]), 422, "request.invalid")
+    long_field = "uscc,name,region\n" + with_check_digit("91330212MA0000009") + "," + "x" * 200_000 + ",330212\n"
+    body = refused(client.post("/api/v1/factories", data=long_field.encode(), content_type=CSV,
+                               headers=tokens["authority"]), 422)
+    assert body["issues"][0]["code"] == "import.csv.malformed"
+    assert rows(app) == before
