@@ -8,20 +8,21 @@ with its row number and every issue; the other rows are scored. Exit status 0 wh
 some were refused (all written), 2 when the run could not start (unknown policy, unreadable input).
 --engine single scores row by row with intake and the single evaluator instead: the same output, for checking.
 --workers N scores chunks in N processes (default one per CPU; tools/scorer.py): the same output, in file order.
+A JSON lines file is split by byte ranges, each read by the process that scores it.
 """
 from __future__ import annotations
 
 import os
 import sys
-from itertools import islice
-from math import ceil
+from functools import partial
+from itertools import islice, repeat
 from pathlib import Path
 
 from .policy_cmd import resolve
 from .progress import bulk, progress
 from .results import Writer
-from .rows import FORMATS, count_rows, format_of, read_items
-from .scorer import Job, scored as scored_chunks
+from .rows import FORMATS, count_rows, format_of, line_spans, lines_at, read_items
+from .scorer import Job, scored as scored_chunks, spans
 
 
 def register(commands) -> None:
@@ -32,8 +33,8 @@ def register(commands) -> None:
     cmd.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT")
     cmd.add_argument("--input-format", choices=FORMATS)
     cmd.add_argument("--output-format", choices=FORMATS)
-    cmd.add_argument("--chunk", type=int, help="rows evaluated together (default: 20000, or with several workers"
-                     " the file split in four chunks per worker, 1000 to 20000 rows each)")
+    cmd.add_argument("--chunk", type=int, help="rows evaluated together (default: up to 20000 in one process; with"
+                     " several workers, shrinking chunks so that they finish together)")
     cmd.add_argument("--workers", type=int, metavar="N", help="processes scoring chunks side by side (default: one"
                      " per CPU; 1 scores in this process); the output is the same")
     cmd.add_argument("--engine", choices=("columns", "single"), default="columns",
@@ -65,10 +66,14 @@ def run_batch(args) -> int:
     scored = bad = 0
     try:
         job = Job(cp, next(items), fmt, args.engine)
-        size = max(args.chunk or chunk_size(total, workers), 1)
-        chunks = iter(lambda: list(islice(items, size)), [])
+        sizes = repeat(max(args.chunk, 1)) if args.chunk else iter(chunk_sizes(total or 0, workers))
+        if format_of(args.input, args.input_format) == "jsonl":
+            items.close()  # the workers read their spans of the file themselves
+            tasks, fetch = line_spans(args.input, sizes), partial(lines_at, args.input)
+        else:
+            tasks, fetch = iter(lambda: list(islice(items, next(sizes))), []), None
         with bulk(), progress(total, "scoring", args.quiet) as bar:
-            for result in scored_chunks(job, chunks, workers):
+            for result in scored_chunks(job, tasks, workers, fetch):
                 writer.append(result.output)
                 scored, bad = scored + result.rows - result.refused, bad + result.refused
                 bar.update(result.rows)
@@ -81,8 +86,9 @@ def run_batch(args) -> int:
     return 1 if bad else 0
 
 
-def chunk_size(total: int | None, workers: int) -> int:
-    """20,000 rows in one process; with workers, about four chunks each, so that they finish together."""
-    if workers <= 1:
-        return 20_000
-    return min(max(ceil((total or 0) / (4 * workers)), 1_000), 20_000)
+def chunk_sizes(total: int, workers: int):
+    """Rows per chunk: 20,000 in one process; with workers, large first and then shrinking (tools.scorer.spans),
+    then 20,000 for rows beyond the count (a count is a guess)."""
+    if workers > 1:
+        yield from (stop - start for start, stop in spans(total, workers))
+    yield from repeat(20_000)

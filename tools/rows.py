@@ -32,8 +32,9 @@ import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from itertools import chain, repeat
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import orjson
 
@@ -91,6 +92,44 @@ def read_items(path: Path, fmt: str | None = None) -> Iterator:
             yield from _cells(rows)
         finally:
             book.close()
+
+
+SPAN_BLOCK = 1 << 20  # bytes line_spans reads at a time
+
+
+def line_spans(path: Path, sizes: Iterable[int]) -> Iterator[tuple[int, int, int]]:
+    """Where each chunk of a JSON lines file lies, without reading its lines one by one: (offset, length, number of
+    its first line) for runs of `sizes` lines in turn, then one run to the end of the file. A worker process reads
+    its chunk itself (lines_at), so the lines are not sent to it."""
+    with path.open("rb") as handle:
+        block, block_at, pos, number = b"", 0, 0, 1  # the block read, its offset in the file, where we are in it
+        for size in chain(sizes, repeat(None)):
+            start, lines = block_at + pos, 0
+            while size is None or lines < size:
+                if pos >= len(block):
+                    block_at, block, pos = block_at + len(block), handle.read(SPAN_BLOCK), 0
+                    if not block:
+                        break
+                found = block.count(b"\n", pos)
+                if size is None or lines + found < size:
+                    lines, pos = lines + found, len(block)
+                    continue
+                for _ in range(size - lines):
+                    pos = block.index(b"\n", pos) + 1
+                lines = size
+            if block_at + pos == start:
+                return
+            yield start, block_at + pos - start, number
+            number += lines
+
+
+def lines_at(path: Path, span: tuple[int, int, int]) -> list:
+    """The (number, line) items of one span of line_spans, blank lines left out as read_items does."""
+    offset, length, number = span
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read(length)
+    return [(n, line) for n, line in enumerate(data.split(b"\n"), start=number) if line.strip()]
 
 
 def decode_line(number: int, line: bytes) -> Row:

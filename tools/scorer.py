@@ -1,9 +1,12 @@
 """Scoring a file's rows chunk by chunk under one compiled policy, in this process or spread over worker processes.
 
-A chunk goes to a worker undecoded (JSON lines as bytes, table rows as cells) and comes back encoded for the output
-file (tools.results.encoded): a parsed submission or a record costs more to send between processes than to score.
-Workers are forked, so each inherits the compiled policy instead of receiving it; results are taken in chunk order,
-so the output is byte for byte the one process's. At most two chunks per worker wait, so memory stays bounded.
+Workers are forked, so each inherits the compiled policy instead of receiving it. What a worker is sent is a task:
+either the chunk itself, undecoded (table rows as cells), or only where to find it (a range of a list already in
+memory, a byte range of a JSON lines file), which the worker reads with `fetch`, inherited too: the parent then
+neither copies nor pickles the input. A chunk comes back encoded for the output file (tools.results.encoded): a
+parsed submission or a record costs more to send between processes than to score. Results are taken in task
+order, so the output is byte for byte the one process's. At most two tasks per worker wait, so memory stays
+bounded.
 """
 from __future__ import annotations
 
@@ -43,31 +46,45 @@ class Job:
         return Scored(len(rows), bad, encoded(self.fmt, [cr.rule.id for cr in self.cp.rules], records))
 
 
-def scored(job: Job, chunks: Iterable[list], workers: int = 1) -> Iterator[Scored]:
-    """Each chunk scored, in order; in this process when workers is 1 (or the platform cannot fork)."""
+def scored(job: Job, tasks: Iterable, workers: int = 1, fetch: Callable | None = None) -> Iterator[Scored]:
+    """Each task's chunk scored, in order; in this process when workers is 1 (or the platform cannot fork).
+    A task is the chunk's (number, line or cells) items, or what fetch(task) turns into them."""
     if workers <= 1 or "fork" not in get_all_start_methods():
-        yield from map(job, chunks)
+        yield from (job(fetch(task) if fetch else task) for task in tasks)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_adopt, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_adopt,
+                             initargs=(job, fetch)) as pool:
         pending: deque = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_run, chunk))
+        for task in tasks:
+            pending.append(pool.submit(_run, task))
             if len(pending) > 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
+def spans(total: int, workers: int, least: int = 500) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each chunk of total rows for workers processes: large first, then shrinking to `least`,
+    so that the workers finish together (the last chunks are short) while chunks stay few (each costs a
+    fixed setup)."""
+    start = 0
+    while start < total:
+        size = max(-(-(total - start) // (2 * workers)), least)
+        yield start, min(start + size, total)
+        start += size
+
+
 _job: Job | None = None  # in a worker process: the job it was forked with
+_fetch: Callable | None = None  # and how it reads a task's chunk
 
 
-def _adopt(job: Job) -> None:
-    global _job
-    _job = job
+def _adopt(job: Job, fetch: Callable | None) -> None:
+    global _job, _fetch
+    _job, _fetch = job, fetch
 
 
-def _run(items: list) -> Scored:
-    return _job(items)
+def _run(task) -> Scored:
+    return _job(_fetch(task) if _fetch else task)
 
 
 def _columns(cp, rows: list):

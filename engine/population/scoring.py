@@ -53,9 +53,10 @@ class Scopes:
 
 
 class Entries:
-    """A metric's threshold rows as arrays, with the table that picks one per sector and product or tier."""
+    """A metric's threshold rows as arrays, with the table that picks one per sector and product or tier.
+    Built once per metric, sectors and keys (entries_for), as every chunk of a batch asks for the same."""
 
-    def __init__(self, cm: CompiledMetric, sectors: tuple, keys: tuple, scopes: Scopes, key_kind: str):
+    def __init__(self, cm: CompiledMetric, sectors: tuple, keys: tuple, key_kind: str):
         entries, index = [], {}
         self.table = np.full((len(sectors), max(len(keys), 1)), -1, dtype=np.int64)
         for s, sector in enumerate(sectors):
@@ -68,7 +69,7 @@ class Entries:
         rows = [e.row for e in entries]
         linear = cm.metric.method != "bands"
         self.entries, self.bands = entries, [r.bands for r in rows]
-        self.scope = np.array([scopes(e.scope) for e in entries], dtype=np.int64)
+        self.scope_names = [e.scope for e in entries]
         base = [r.baseline if linear else ZERO for r in rows]
         lead = [r.leading if linear else ZERO for r in rows]
         self.b, self.b_tie = np.array([float(v) for v in base]), np.array([tie_sign(v) for v in base], np.int8)
@@ -76,6 +77,24 @@ class Entries:
         self.sign = np.array([(l > b) - (l < b) for b, l in zip(base, lead)], dtype=np.int8)
         # a band this narrow in float would make the share's error bound meaningless: score one by one
         self.narrow = np.array([b != l and float(b) == float(l) for b, l in zip(base, lead)], dtype=bool)
+
+    def scope(self, scopes: Scopes) -> np.ndarray:
+        """Each entry's scope as an index into this run's scopes."""
+        return np.array([scopes(name) for name in self.scope_names], dtype=np.int64)
+
+
+_ENTRIES: dict = {}  # (id of the metric, sectors, keys, kind) -> (the metric, its Entries); the metric kept alive
+_ENTRIES_KEPT = 512  # a bound: emptied when full (policies are few; product key sets vary a little by chunk)
+
+
+def entries_for(cm: CompiledMetric, sectors: tuple, keys: tuple, key_kind: str) -> Entries:
+    key = (id(cm), sectors, keys, key_kind)
+    found = _ENTRIES.get(key)
+    if found is None or found[0] is not cm:
+        if len(_ENTRIES) >= _ENTRIES_KEPT:
+            _ENTRIES.clear()
+        found = _ENTRIES[key] = (cm, Entries(cm, sectors, keys, key_kind))
+    return found[1]
 
 
 class Scorer:
@@ -128,7 +147,7 @@ class Scorer:
             present &= tier >= 0
         reported, missing = rows[present], rows[~present]
         out.status[missing] = NOT_REPORTED
-        entries = Entries(cm, self.cols.sectors, keys, self.scopes, "tier")
+        entries = entries_for(cm, self.cols.sectors, keys, "tier")
         e = entries.table[self.cols.sector[reported], tier[present]]
         self._value(cr, cm, entries, reported, col.value[reported], e, out)
         scored = reported[out.status[reported] == SCORED]
@@ -178,7 +197,7 @@ class Scorer:
         self.unsafe[rows[lost]] = True
         rows, x, e = rows[~lost], x[~lost], e[~lost]
         out.status[rows] = SCORED
-        out.scope[rows] = entries.scope[e]
+        out.scope[rows] = entries.scope(self.scopes)[e]
         if cm.metric.method == "bands":
             out.points[rows] = self._bands(entries, x, e)
             return
@@ -257,7 +276,7 @@ class Scorer:
         take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
         missing = (chosen & ~take(has_value)).any(axis=1) | ((k > 1) & (chosen & ~take(has_energy)).any(axis=1))
         out.status[rows[missing]] = NOT_REPORTED
-        entries = Entries(cm, self.cols.sectors, ids, self.scopes, "product")
+        entries = entries_for(cm, self.cols.sectors, ids, "product")
         sector = self.cols.sector[rows]
         one = ~missing & (k == 1)
         j = order[one, 0]
@@ -325,10 +344,10 @@ class Scorer:
                 pts = min(m.per_case * int(c), cr.rule.points).quantize(self.cp.quantum, rounding=self.mode)
                 out.points[rows[counted == c]] = quanta(pts, self.cp.quantum)
             return
-        entries = Entries(cm, self.cols.sectors, (), self.scopes, "none")
+        entries = entries_for(cm, self.cols.sectors, (), "none")
         e = entries.table[self.cols.sector[rows], 0]
         self.unsafe[rows[e < 0]] = True
-        out.scope[rows] = np.where(e >= 0, entries.scope[e], -1)
+        out.scope[rows] = np.where(e >= 0, entries.scope(self.scopes)[e], -1)
         for j in np.unique(e[e >= 0]):
             row = entries.entries[j].row
             for c in np.unique(counted[e == j]):
