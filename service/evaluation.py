@@ -20,7 +20,7 @@ from engine.intake import parse_submission
 from engine.issue import Issue, SubmissionInvalid
 from engine.trace import canonical_json
 
-from . import audit, faults
+from . import audit
 from .auth import ENTERPRISE, REGIONAL, Principal, region_prefix
 from .errors import Forbidden, NotFound
 from .models import AuditEntry, Evaluation, PolicyVersion, now
@@ -48,16 +48,12 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Eva
               "region": sub.region, "sector": sub.sector, "period": sub.period, "submission": received,
               "submission_digest": sub.digest, "outcome": blob, "outcome_sha256": audit.sha256(blob),
               "score": str(outcome.score), "created_at": now(), "created_by": who.token_id}
-    entry = {"action": "evaluation.create", "subject": values["id"], "input_digest": audit.sha256(received),
-             "policy_digest": version.digest, "outcome_digest": values["outcome_sha256"]}
-    # Core statements, not the ORM's unit of work (which cost more than the rest of the request): the head
-    # locked, the evaluation and its audit entry inserted, the head moved, all in one transaction.
+    # a Core INSERT, not the ORM's unit of work (which cost more than the rest of the request); the audit entry
+    # follows in the same transaction
     with store.db.write() as session:
-        connection = session.connection()
-        audited, = audit.chained(connection, who, [entry])
-        pk = connection.execute(_INSERT_EVALUATION, values).inserted_primary_key[0]
-        connection.execute(audit.INSERT_ENTRY, audited)
-        faults.point("evaluation.create", session)  # test-only, inert unless GF_FAULT is set: see service/faults.py
+        pk = session.connection().execute(_INSERT_EVALUATION, values).inserted_primary_key[0]
+        audit.append(session, who, "evaluation.create", values["id"], input_digest=audit.sha256(received),
+                     policy_digest=version.digest, outcome_digest=values["outcome_sha256"])
     return Evaluation(pk=pk, **values)
 
 
