@@ -9,11 +9,12 @@ from flask_smorest import Blueprint
 
 from .. import evaluation
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
-from ..http import body
+from ..http import BodyParser, body
 from ..models import Evaluation as Row
 from ..schemas import Evaluation, EvaluationList, EvaluationQuery, EvaluationRequest, Problem, Replay
 
 blp = Blueprint("evaluations", __name__, description="Evaluations")
+blp.ARGUMENTS_PARSER = BodyParser()  # the body is parsed once, by service.http's check
 READERS = (ENTERPRISE, REVIEWER, AUTHORITY)
 
 
