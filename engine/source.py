@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML, events
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from .issue import Issue, Location, PolicyInvalid
 
@@ -129,6 +130,12 @@ def _check_events(text: str, name: str) -> None:
                     break
     except MarkedYAMLError as exc:
         issues.append(_marked_issue("policy.yaml.syntax", exc, name, _syntax_hint(exc)))
+    except ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        before = text[: exc.position]
+        where = Location(name, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        issues.append(Issue("policy.file.character", f"The character U+{code:04X} is not allowed in YAML: remove it.",
+                            (), where))
     if issues:
         raise PolicyInvalid(tuple(issues))
 

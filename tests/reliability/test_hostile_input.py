@@ -157,6 +157,9 @@ def test_bytes_that_are_not_utf8_are_refused(app, client, tokens):
         body = refused(client.post("/api/v1/policies/mini/versions", data=bad, content_type=YAML,
                                    headers=tokens["policy_admin"]), 422, "policy.invalid")
         assert {i["code"] for i in body["issues"]} == {"policy.file.encoding"}
+    body = refused(client.post("/api/v1/policies/mini/versions", content_type=YAML, headers=tokens["policy_admin"],
+                               data=mini_yaml("2027.1").replace(b"Test policy", b"Test\x00policy")), 422)
+    assert {i["code"] for i in body["issues"]} == {"policy.file.character"}  # was a 500
     assert rows(app) == before
 
 
