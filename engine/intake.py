@@ -25,6 +25,7 @@ from .submission import GENERAL, Case, Document, Fact, ProductReport, Submission
 from .uscc import is_well_formed, uscc_problem
 
 SCHEMA = "submission.schema.json"
+ANNOTATIONS = frozenset({"title", "description", "$comment", "examples"})  # keywords that validate nothing
 
 
 def parse_submission(policy: Policy, raw: Any) -> Submission:
@@ -161,8 +162,12 @@ class _FastCheck:
     than jsonschema here); schema_issues explains a no. Tests hold the two to the same verdicts."""
 
     def __init__(self, schema: dict):
-        # the schema uses no keyword beyond draft 7; fastjsonschema knows drafts 4 to 7
-        self._check = fastjsonschema.compile({**schema, "$schema": "http://json-schema.org/draft-07/schema#"})
+        # the schema uses no keyword beyond draft 7; fastjsonschema knows drafts 4 to 7. Its $refs are inlined:
+        # the generated code calls a function per $ref and builds each call's error path with str.format(**locals()),
+        # which cost a fifth of the check
+        inlined = _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema.get("$defs", {}))
+        self._check = fastjsonschema.compile({**inlined, "$schema": "http://json-schema.org/draft-07/schema#"},
+                                             detailed_exceptions=False)
 
     def is_valid(self, raw: Any) -> bool:
         try:
@@ -170,6 +175,23 @@ class _FastCheck:
         except fastjsonschema.JsonSchemaException:
             return False
         return True
+
+
+def _inline_refs(node: Any, defs: dict) -> Any:
+    """node with each {"$ref": "#/$defs/x", ...} replaced by $defs x with the keys beside the $ref (all of them
+    applying, as in the schema's draft 2020-12). The schema's $defs do not refer to themselves, so this ends."""
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        siblings = {k: _inline_refs(v, defs) for k, v in node.items() if k != "$ref"}
+        if target.keys().isdisjoint(siblings.keys() - ANNOTATIONS):
+            return {**target, **siblings}
+        return {"allOf": [target], **siblings}
+    return {k: _inline_refs(v, defs) for k, v in node.items()}
 
 
 @lru_cache(maxsize=1)
