@@ -47,7 +47,9 @@ def _check_body() -> None:
                                        f" {mimetype or 'without a Content-Type'}.")
         raw = request.get_data(cache=True)  # 413 past the configured limit, before anything is parsed
         try:
-            g.json_body = json.loads(raw)  # parsed once: BodyParser hands it to the view's schema
+            # parsed once: BodyParser hands it to the view's schema. Decoded as UTF-8 first: json.loads would
+            # also take UTF-16 and UTF-32 bytes, and JSON between systems is UTF-8 (RFC 8259)
+            g.json_body = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise BadRequest("request.json.encoding", "The body is not UTF-8: send JSON as UTF-8.") from None
         except json.JSONDecodeError as exc:
