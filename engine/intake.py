@@ -54,6 +54,9 @@ class Intake:
         self.product_values = frozenset(m.value for m in metrics if m.basis == "product" and m.value)
 
     def parse(self, raw: Any) -> Submission:
+        clean = self.clean(raw)
+        if clean is not None:
+            return _build(clean)
         bad_numbers = set(_non_finite(raw))
         checkable = _zeroed(raw, bad_numbers) if bad_numbers else raw  # a Decimal NaN makes jsonschema's < raise
         issues = [] if _fast_validator().is_valid(checkable) else schema_issues(SCHEMA, checkable, "submission")
@@ -65,6 +68,22 @@ class Intake:
         if issues:
             raise SubmissionInvalid(sorted_issues(issues))
         return _build(_decimals(raw))
+
+    def clean(self, raw: Any) -> dict | None:
+        """raw with its numbers as Decimal if nothing is wrong with it, else None: one walk for the usual case;
+        parse collects every issue of the others."""
+        if not isinstance(raw, dict):
+            return None
+        try:
+            valid = _fast_validator().is_valid(raw)
+        except ArithmeticError:  # a Decimal NaN compared with a bound: parse reports it
+            return None
+        if not valid or next(self.issues(raw), None) is not None:
+            return None
+        try:
+            return _decimals(raw)
+        except _NotFinite:
+            return None
 
     # -- checks against the policy; each tolerates any shape, since the schema may have failed too ----------
     def issues(self, raw: dict) -> Iterator[Issue]:
@@ -264,14 +283,22 @@ def _zeroed(raw: Any, paths: set[tuple]) -> Any:
     return root
 
 
+class _NotFinite(Exception):
+    pass
+
+
 def _decimals(value: Any) -> Any:
-    """A copy with every number as Decimal; only called on schema-valid data, whose depth is bounded."""
+    """A copy with every number as Decimal, or _NotFinite; only called on schema-valid data, whose depth is
+    bounded."""
     if isinstance(value, dict):
         return {k: _decimals(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decimals(v) for v in value]
     if _is_number(value):
-        return _number(value)
+        number = _number(value)
+        if not number.is_finite():
+            raise _NotFinite
+        return number
     return value
 
 
