@@ -119,4 +119,5 @@ def test_a_revoked_token_no_longer_answers(app, client, database_url, capsys):
 
 def test_db_upgrade(database_url, capsys):
     assert main(["db", "upgrade", "--database-url", database_url]) == 0
-    assert "0003" in capsys.readouterr().err
+    newest = max(p.name[:4] for p in (REPO / "service" / "migrations" / "versions").glob("[0-9]*.py"))
+    assert f"database at revision {newest}" in capsys.readouterr().err
