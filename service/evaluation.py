@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from .models import AuditEntry, Evaluation, PolicyVersion, now
 from .policy_store import PolicyStore
 
 
-def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Evaluation:
+def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> SimpleNamespace:
     """Evaluate and store, in one transaction with the audit entry; nothing is written if anything fails."""
     claimed = submission.get("enterprise") if isinstance(submission, dict) else None
     uscc = claimed.get("uscc") if isinstance(claimed, dict) else None
@@ -54,7 +55,7 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Eva
         pk = session.connection().execute(_INSERT_EVALUATION, values).inserted_primary_key[0]
         audit.append(session, who, "evaluation.create", values["id"], input_digest=audit.sha256(received),
                      policy_digest=version.digest, outcome_digest=values["outcome_sha256"])
-    return Evaluation(pk=pk, **values)
+    return SimpleNamespace(pk=pk, context=None, **values)  # the stored columns: an ORM instance costs 0.1 ms
 
 
 _INSERT_EVALUATION = Evaluation.__table__.insert()
