@@ -63,13 +63,15 @@ def scored(job: Job, tasks: Iterable, workers: int = 1, fetch: Callable | None =
             yield pending.popleft().result()
 
 
-def spans(total: int, workers: int, least: int = 500) -> Iterator[tuple[int, int]]:
+def spans(total: int, workers: int, least: int = 1_000, most: int = 20_000) -> Iterator[tuple[int, int]]:
     """(start, stop) of each chunk of total rows for workers processes: large first, then shrinking to `least`,
-    so that the workers finish together (the last chunks are short) while chunks stay few (each costs a
-    fixed setup)."""
+    so that the workers finish together (the last chunks are short) while chunks stay few (each costs a few
+    milliseconds of setup, mostly NumPy calls per rule, whatever its size)."""
     start = 0
     while start < total:
-        size = max(-(-(total - start) // (2 * workers)), least)
+        size = min(max(-(-(total - start) // (2 * workers)), least), most)
+        if total - start - size < least:  # no short chunk left over at the end
+            size = min(total - start, most)
         yield start, min(start + size, total)
         start += size
 

@@ -107,8 +107,7 @@ def _part(rows: list) -> Frame:
     text = {k: [e.get(k) for e in ents] for k in ("uscc", "name", "region", "sector", "industry_code")}
     amounts = {k: numbers([d.get(k, 0.0) for d in docs], [k in d for d in docs], 0.0)
                for k in ("energy_use_tce", "output_value")}
-    data = {k: numbers(col, np.fromiter(map(is_not, col, repeat(_GAP)), bool, n), -LIMIT)
-            for k, col in _columns(docs, "data", _GAP).items()}
+    data = {k: numbers(col, _reported(col, _GAP), -LIMIT) for k, col in _columns(docs, "data", _GAP).items()}
     facts = {k: _facts(col) for k, col in _columns(docs, "facts").items()}
     products, duplicated = _products(docs, n)
     doubtful = duplicated
@@ -234,9 +233,10 @@ def _numbers_one_by_one(col: list, present: np.ndarray, low: float) -> Numbers:
     return Numbers(value, present, bad, inexact)
 
 
-def _facts(col: list) -> Facts:
+def _facts(col: tuple) -> Facts:
     n = len(col)
     present = _present(col)
+    dense = bool(present.all())  # every row answers (the usual case)
     types = set(map(type, col)) - {_ABSENT_TYPE}
     kind = np.zeros(n, dtype=np.int8)
     flag = np.zeros(n, dtype=bool)
@@ -245,7 +245,7 @@ def _facts(col: list) -> Facts:
     num_present = np.zeros(n, dtype=bool)
     if types <= {bool}:
         kind[present] = FLAG
-        flag = np.fromiter(map(is_, col, repeat(True)), dtype=bool, count=n)
+        flag = np.array(col, dtype=bool) if dense else np.fromiter(map(is_, col, repeat(True)), dtype=bool, count=n)
     elif types <= {int, float, Decimal}:
         kind[present] = NUMBER
         nums, num_present = [0.0 if v is _ABSENT else v for v in col], present
@@ -282,7 +282,10 @@ def _products(docs: list, n: int) -> tuple[dict, np.ndarray]:
     duplicated = np.zeros(n, dtype=bool)
     if not reports:
         return {}, duplicated
-    ids, code = np.unique(np.array([p["id"] for p in reports], dtype=object), return_inverse=True)
+    names = [p["id"] for p in reports]
+    ids = sorted(set(names))
+    index = {pid: j for j, pid in enumerate(ids)}
+    code = np.fromiter(map(index.__getitem__, names), dtype=np.int64, count=len(names))
     pairs = rows * len(ids) + code
     unique_pairs, counts = np.unique(pairs, return_counts=True)
     duplicated[unique_pairs[counts > 1] // len(ids)] = True
@@ -327,9 +330,15 @@ def _evidence(docs: list, n: int) -> dict:
     keys = sorted(set().union(*dicts))
     if not keys:
         return {}
-    base = dict.fromkeys(keys, ())
-    documented = np.array([[*map(bool, {**base, **d}.values())] for d in dicts], dtype=bool).reshape(n, len(keys))
-    return {key: documented[:, j] for j, key in enumerate(keys)}
+    index = {key: j for j, key in enumerate(keys)}
+    sizes = list(map(len, dicts))
+    listed = sum(sizes)  # (row, key) pairs a row lists, read pair by pair: rows list about half the keys
+    column = np.fromiter(map(index.__getitem__, chain.from_iterable(dicts)), dtype=np.int64, count=listed)
+    documents = np.fromiter(map(bool, chain.from_iterable(map(dict.values, dicts))), dtype=bool, count=listed)
+    row = np.repeat(np.arange(n), sizes)
+    documented = np.zeros((len(keys), n), dtype=bool)
+    documented[column[documents], row[documents]] = True
+    return {key: documented[j] for j, key in enumerate(keys)}
 
 
 def _size(value) -> int:
@@ -350,7 +359,18 @@ def _columns(docs: list, part: str, gap=_ABSENT) -> dict:
 
 
 def _present(col) -> np.ndarray:
-    return np.fromiter(map(is_not, col, repeat(_ABSENT)), dtype=bool, count=len(col))
+    return _reported(col, _ABSENT)
+
+
+def _reported(col, gap) -> np.ndarray:
+    """Where col holds a value, not the gap (this very object)."""
+    try:
+        everywhere = gap not in col  # `in` tries identity first: a C loop, where the map below is not
+    except ArithmeticError:  # a signalling NaN Decimal compared with the gap
+        everywhere = False
+    if everywhere:
+        return np.ones(len(col), dtype=bool)
+    return np.fromiter(map(is_not, col, repeat(gap)), dtype=bool, count=len(col))
 
 
 def _dict(value) -> dict:
