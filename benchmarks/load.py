@@ -6,6 +6,9 @@ time, beside GET /healthz as the framework's floor; prints throughput, p50/p99 a
 It starts the server itself (greenfactory serve, waitress, on a free loopback port, a fresh SQLite database in a
 temporary folder) with an enterprise token, and stops it at the end. Goal: evaluation p50 at most 3x the floor's
 p50 at 16 clients, with zero errors. Only 127.0.0.1 is ever contacted.
+
+Beside the latencies it prints the server process's CPU time per request in each phase (from /proc, on Linux): on a
+machine busy with other work the latencies move a lot, the server's own CPU per request much less.
 """
 from __future__ import annotations
 
@@ -87,8 +90,17 @@ def bodies(count: int = 200) -> list[bytes]:
     return out
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The user and system CPU time a process has used so far, or None where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
+
+
 def phase(port: int, method: str, path: str, payloads: list[bytes] | None, headers: dict, expect: int,
-          clients: int, seconds: float, max_requests: int) -> dict:
+          clients: int, seconds: float, max_requests: int, server_pid: int | None = None) -> dict:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     issued = iter(range(max_requests))  # next() on a shared iterator: a bounded count across threads
@@ -123,16 +135,19 @@ def phase(port: int, method: str, path: str, payloads: list[bytes] | None, heade
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     for t in threads:
         t.start()
+    cpu_before = cpu_seconds(server_pid) if server_pid else None
     began = time.monotonic()
     deadline[0] = began + seconds
     start.wait()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - began
+    cpu_after = cpu_seconds(server_pid) if cpu_before is not None else None
     samples = sorted(x for lane in latencies for x in lane)
     return {"requests": len(samples), "seconds": elapsed, "rps": len(samples) / elapsed,
             "p50": statistics.median(samples) * 1000, "p99": samples[int(0.99 * (len(samples) - 1))] * 1000,
-            "errors": sum(errors)}
+            "errors": sum(errors),
+            "cpu_ms": None if cpu_after is None else (cpu_after - cpu_before) * 1000 / len(samples)}
 
 
 def main() -> int:
@@ -148,10 +163,10 @@ def main() -> int:
         env.pop("DATABASE_URL", None)
         uscc = json.loads(SUBMISSION.read_text(encoding="utf-8"))["enterprise"]["uscc"]
         token = cli("token", "create", "--role", "enterprise", "--enterprise", uscc, env=env).stdout.strip()
-        with serve(env, Path(tmp), args.server_threads) as (port, _):
+        with serve(env, Path(tmp), args.server_threads) as (port, server):
             auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             payloads = bodies()
-            bounded = dict(clients=args.clients, max_requests=args.max_requests)
+            bounded = dict(clients=args.clients, max_requests=args.max_requests, server_pid=server.pid)
             phase(port, "POST", "/api/v1/evaluations", payloads, auth, 201, clients=4, seconds=2, max_requests=200)
             phase(port, "GET", "/healthz", None, {}, 200, clients=4, seconds=1, max_requests=500)  # warm up
             floor = phase(port, "GET", "/healthz", None, {}, 200, seconds=args.seconds, **bounded)
@@ -159,9 +174,12 @@ def main() -> int:
 
     print(f"{args.clients} clients, {args.seconds:g} s per phase, waitress with {args.server_threads} threads,"
           f" SQLite, {os.cpu_count()} CPUs")
-    print(f"{'phase':<26}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"{'phase':<26}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'server CPU ms/req':>19}")
     for name, r in (("GET /healthz (floor)", floor), ("POST /api/v1/evaluations", evals)):
-        print(f"{name:<26}{r['requests']:>10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}")
+        cpu = "n/a" if r["cpu_ms"] is None else f"{r['cpu_ms']:.3f}"
+        print(f"{name:<26}{r['requests']:>10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}{cpu:>19}")
+    if evals["cpu_ms"] and floor["cpu_ms"]:
+        print(f"server CPU per request, evaluation / floor = {evals['cpu_ms'] / floor['cpu_ms']:.2f}")
     ratio = evals["p50"] / floor["p50"]
     met = ratio <= 3 and evals["errors"] == 0 and floor["errors"] == 0
     print(f"evaluation p50 / floor p50 = {ratio:.2f} (goal <= 3 with zero errors: {'met' if met else 'NOT met'})")
