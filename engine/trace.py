@@ -153,14 +153,17 @@ class Outcome:
 
 
 def step_dict(step: Step, file: str) -> dict:
+    # unpacked rather than read field by field: some fifty steps an outcome, every evaluation
+    rule, kind, status, inputs, parameters, formula, points, max_points, reason, line, metric, flags = step
     return {
-        "rule": step.rule, "kind": step.kind, "status": step.status, "metric": step.metric,
-        "inputs": [{"name": r.name, "value": r.value, "unit": r.unit} for r in step.inputs],
-        "parameters": [{"name": p.name, "value": p.value, "unit": p.unit, "scope": p.scope,
-                        "source": p.source.cite() if p.source else None, "line": p.line} for p in step.parameters],
-        "formula": step.formula, "points": step.points, "max_points": step.max_points,
-        "reason": {"zh": step.reason.zh, "en": step.reason.en}, "flags": step.flags,
-        "file": file if step.line else None, "line": step.line,
+        "rule": rule, "kind": kind, "status": status, "metric": metric,
+        "inputs": [{"name": name, "value": value, "unit": unit} for name, value, unit in inputs],
+        "parameters": [{"name": name, "value": value, "unit": unit, "scope": scope,
+                        "source": source.cite() if source else None, "line": at}
+                       for name, value, unit, scope, source, at in parameters],
+        "formula": formula, "points": points, "max_points": max_points,
+        "reason": {"zh": reason.zh, "en": reason.en}, "flags": flags,
+        "file": file if line else None, "line": line,
     }
 
 
