@@ -45,8 +45,8 @@ def test_chunks_shrink_to_the_end_and_cover_every_row():
     sizes = [stop - start for start, stop in spans(25_000, 2)]
     assert sum(sizes) == 25_000
     assert sizes[:-1] == sorted(sizes[:-1], reverse=True)  # shrinking; the last takes what is left
-    assert sizes[0] == 25_000 // 4 and sizes[-2] == 1_000
-    assert min(sizes) >= 1_000 and max(sizes) <= 20_000
+    assert sizes[0] == 2_500 and sizes[-2] == 1_000
+    assert min(sizes) >= 1_000 and max(sizes) <= 2_500
     assert [stop - start for start, stop in spans(1_500, 2)] == [1_500]
     assert list(spans(0, 2)) == []
 

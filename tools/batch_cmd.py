@@ -33,8 +33,8 @@ def register(commands) -> None:
     cmd.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT")
     cmd.add_argument("--input-format", choices=FORMATS)
     cmd.add_argument("--output-format", choices=FORMATS)
-    cmd.add_argument("--chunk", type=int, help="rows evaluated together (default: up to 20000 in one process; with"
-                     " several workers, shrinking chunks so that they finish together)")
+    cmd.add_argument("--chunk", type=int, help="rows evaluated together (default: 20000 in one process; with"
+                     " several workers 2500, shrinking at the end so that they finish together)")
     cmd.add_argument("--workers", type=int, metavar="N", help="processes scoring chunks side by side (default: one"
                      " per CPU; 1 scores in this process); the output is the same")
     cmd.add_argument("--engine", choices=("columns", "single"), default="columns",
@@ -87,7 +87,7 @@ def run_batch(args) -> int:
 
 
 def chunk_sizes(total: int, workers: int):
-    """Rows per chunk: 20,000 in one process; with workers, large first and then shrinking (tools.scorer.spans),
+    """Rows per chunk: 20,000 in one process; with workers, 2,500 shrinking to 1,000 at the end (tools.scorer.spans),
     then 20,000 for rows beyond the count (a count is a guess)."""
     if workers > 1:
         yield from (stop - start for start, stop in spans(total, workers))
