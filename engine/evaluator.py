@@ -13,7 +13,7 @@ from .cohort.plausibility import SectorBest, flags_for
 from .compiler import CompiledPolicy
 from .rulescore import Scored, flags_of
 from .submission import GENERAL, Submission
-from .trace import GateResult, Outcome, RuleResult, Trace
+from .trace import Outcome, RuleResult, Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class RegionalBaseline:
 def evaluate(cp: CompiledPolicy, sub: Submission, *, trace: bool = True,
              baseline: RegionalBaseline | None = None, sector_best: SectorBest | None = None) -> Outcome:
     """The built-in backend: match gates and rules in Python, then assemble the outcome."""
-    return assemble(cp, sub, [cg.test(sub) for cg in cp.gates], [score(sub) for score in cp.scorers],
+    return assemble(cp, sub, [test(sub) for test in cp.gate_tests], [score(sub) for score in cp.scorers],
                     trace=trace, baseline=baseline, sector_best=sector_best)
 
 
@@ -43,42 +43,54 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
     plausible range, or far better than the sector's best existing factory) are added after the points: review
     only, never a number.
     """
-    gates = tuple(cg.results[result] for cg, result in zip(cp.gates, gate_results))
+    gates = tuple(map(_result_of, cp.gate_tables, gate_results))
 
     rules = []
+    review = []  # the outcome's flags, flag:rule, in policy order
     pillars = dict.fromkeys(cp.pillar_ids, ZERO)
-    earned = applicable = ZERO
-    count_not_applicable = cp.policy.not_applicable == "zero"
+    earned = ZERO
+    all_apply = True
+    evidence = sub.evidence
     best = sector_best if sector_best is not None and sector_best.sector == sub.sector else None
     check = bool(cp.plausible) or best is not None
-    for cr, found in zip(cp.rules, scored):
-        rule = cr.rule
-        status, points = found.status, found.points
-        flags = flags_of(cr, found, sub) if rule.evidence == "required" and status == "scored" else ()
-        if check and status == "scored" and found.x is not None and found.metric.metric.basis == "input":
-            flags += flags_for(cp.plausible, cp.policy.plausibility_margin, found.metric.metric.input, found.x,
-                               found.metric.higher, best)
-        rules.append(RuleResult(rule.id, rule.indicator, rule.pillar, status,
-                                found.metric.metric.id if found.metric else None, found.scope, points, rule.points, flags))
-        pillars[rule.pillar] += points
+    for (cr, rule_id, indicator, pillar, full, needs_evidence), found in zip(cp.rule_plans, scored):
+        status, points, metric = found.status, found.points, found.metric
+        flags = ()
+        if status == "scored":
+            if needs_evidence and not (evidence.get(rule_id) or evidence.get(indicator)):
+                flags = flags_of(cr, found, sub)
+            if check and found.x is not None and found.metric.metric.basis == "input":
+                flags += flags_for(cp.plausible, cp.policy.plausibility_margin, found.metric.metric.input, found.x,
+                                   found.metric.higher, best)
+            if flags:
+                review += [f"{f}:{rule_id}" for f in flags]
+        elif status == "not_applicable":
+            all_apply = False
+        rules.append(_new(RuleResult, (rule_id, indicator, pillar, status, metric.metric.id if metric else None,
+                                       found.scope, points, full, flags)))
+        pillars[pillar] += points
         earned += points
-        if count_not_applicable or status != "not_applicable":
-            applicable += rule.points
+    applicable = cp.applicable_points
+    if not all_apply and cp.policy.not_applicable != "zero":  # not-applicable rules count only under "zero"
+        applicable = sum((r.max_points for r in rules if r.status != "not_applicable"), ZERO)
 
     rescaled = cp.policy.not_applicable == "rescale" and applicable != cp.policy.total_points
     total = rescale(earned, applicable, cp.policy.total_points, cp.quantum, cp.rounding) if rescaled else earned
     won, raw_bonus, bonus = _bonus(cp, sub)
     score = total + bonus
-    flags = [f"{f}:{r.id}" for r in rules for f in r.flags]
-    if sub.sector != GENERAL and not any(sub.industry_code.startswith(c) for c in cp.sector_codes.get(sub.sector, ())):
-        flags.append("industry_code_mismatch")
-    eligible, meets, decision = _decision(cp, gates, score, baseline)
+    if sub.sector != GENERAL and not sub.industry_code.startswith(cp.sector_codes.get(sub.sector, ())):
+        review.append("industry_code_mismatch")
+    eligible, meets, decision = _decision(cp, gate_results, score, baseline)
     record = None
     if trace:
         record = Trace(explain.steps, (cp, sub, gates, scored, rules, pillars, earned, applicable, total, rescaled,
                                        won, raw_bonus, bonus, eligible, score, baseline, meets, best))
     return Outcome(cp.policy.ref, cp.policy.digest, sub.digest, sub.sector, gates, tuple(rules),
-                   tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(flags), record)
+                   tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(review), record)
+
+
+_new = tuple.__new__  # a NamedTuple from a ready tuple, without the Python-level __new__
+_result_of = dict.__getitem__  # a gate's table (CompiledGate.results) and its test's result -> its GateResult
 
 
 def _bonus(cp: CompiledPolicy, sub: Submission) -> tuple[list, Decimal, Decimal]:
@@ -90,15 +102,10 @@ def _bonus(cp: CompiledPolicy, sub: Submission) -> tuple[list, Decimal, Decimal]
     return won, raw, min(raw, cp.policy.bonus.max_points).quantize(cp.quantum, rounding=cp.rounding)
 
 
-def _decision(cp: CompiledPolicy, gates: tuple[GateResult, ...], score: Decimal,
+def _decision(cp: CompiledPolicy, gate_results: list[bool | None], score: Decimal,
               baseline: RegionalBaseline | None) -> tuple:
-    eligible = True
-    for g in gates:
-        if g.status == "failed":
-            eligible = False
-            break
-        if g.status == "undetermined":
-            eligible = None
+    """Eligible unless a gate failed; undetermined (None) while a gate is; and the comparison with the baseline."""
+    eligible = False if False in gate_results else None if None in gate_results else True
     meets = None
     rb = cp.policy.decision.regional_baseline
     if rb is not None and baseline is not None:

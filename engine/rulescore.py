@@ -5,8 +5,6 @@ Numbers only: engine.explain turns a Scored record into a trace step when a trac
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
-from typing import Callable
 
 from .arithmetic import ZERO, band_points, linear_share, points_of, weighted
 from .compiler import CompiledMetric, CompiledPolicy, CompiledRule
@@ -14,17 +12,30 @@ from .submission import Submission
 
 
 class Scored:
-    """What scoring one rule found: enough to explain it later without computing anything again."""
+    """What scoring one rule found: enough to explain it later (a linear share is recomputed, exactly, when read)."""
 
-    __slots__ = ("status", "metric", "scope", "share", "points", "x", "entry", "band", "tier", "tier_value",
+    __slots__ = ("status", "metric", "scope", "_share", "points", "x", "entry", "band", "tier", "tier_value",
                  "products", "parts", "missing", "counted", "total_cases")
 
     def __init__(self, status: str, metric: CompiledMetric | None = None, scope: str | None = None,
                  points: Decimal = ZERO):
         self.status, self.metric, self.scope, self.points = status, metric, scope, points
-        self.share = self.x = self.entry = self.band = self.tier = self.tier_value = None
+        self._share = self.x = self.entry = self.band = self.tier = self.tier_value = None
         self.products = self.parts = self.missing = ()
         self.counted = self.total_cases = 0
+
+    @property
+    def share(self) -> Decimal | None:
+        """The share of full points, 0–1, of a linear rule: linear rows find their points without it (engine.fastpoints),
+        so it is computed, exactly, when first read (a trace being rendered)."""
+        if self._share is None and self.entry is not None and self.band is None and self.metric.metric.method != "bands":
+            row = self.entry.row
+            self._share = linear_share(self.x, row.baseline, row.leading, self.metric.higher)
+        return self._share
+
+    @share.setter
+    def share(self, value: Decimal | None) -> None:
+        self._share = value
 
 
 def score_rule(cp: CompiledPolicy, cr: CompiledRule, sub: Submission) -> Scored:
@@ -32,7 +43,7 @@ def score_rule(cp: CompiledPolicy, cr: CompiledRule, sub: Submission) -> Scored:
         return Scored("not_applicable")
     for cm in cr.metrics:
         basis = cm.metric.basis
-        if basis == "product" and not any(p.id in cm.products for p in sub.products):
+        if basis == "product" and not _any_product(cm.products, sub):
             continue
         if cm.when is not None and cm.when(sub) is not True:
             continue
@@ -42,6 +53,13 @@ def score_rule(cp: CompiledPolicy, cr: CompiledRule, sub: Submission) -> Scored:
             return _score_products(cp, cr, cm, sub)
         return _score_cases(cp, cr, cm, sub)
     return Scored("no_metric")
+
+
+def _any_product(ids: frozenset[str], sub: Submission) -> bool:
+    for p in sub.products:  # a loop: cheaper than any() over a generator for a plant's few products
+        if p.id in ids:
+            return True
+    return False
 
 
 def _score_input(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, sub: Submission) -> Scored:
@@ -70,8 +88,7 @@ def _score_value(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, x: De
         band_pts, found.band = band_points(x, row.bands)
         found.points = band_pts.quantize(cp.quantum, rounding=cp.rounding)
     else:
-        found.share = linear_share(x, row.baseline, row.leading, cm.higher)
-        found.points = points_of(cr.rule.points, found.share, cp.quantum, cp.rounding)
+        found.points = entry.points(x)  # the share is computed when a trace reads it
     return found
 
 
@@ -79,10 +96,14 @@ def _score_products(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, su
                     entries: dict | None = None) -> Scored:
     """entries: each product's threshold row when another backend chose them; else the sector's or the general one."""
     m = cm.metric
-    candidates = sorted((p for p in sub.products if p.id in cm.products),
-                        key=lambda p: (-(p.energy_use_tce or ZERO), p.id))
+    candidates = [p for p in sub.products if p.id in cm.products]
+    if len(candidates) > 1:  # by energy use, largest first, then by id
+        candidates.sort(key=lambda p: (-(p.energy_use_tce or ZERO), p.id))
     chosen = tuple(candidates[: m.top] if m.top else candidates)
-    missing = tuple(p.id for p in chosen if p.values.get(m.value) is None or (len(chosen) > 1 and p.energy_use_tce is None))
+    if len(chosen) == 1:
+        missing = () if chosen[0].values.get(m.value) is not None else (chosen[0].id,)
+    else:
+        missing = tuple(p.id for p in chosen if p.values.get(m.value) is None or p.energy_use_tce is None)
     if missing:
         found = Scored("not_reported", cm)
         found.products, found.missing = chosen, missing
@@ -133,36 +154,3 @@ def flags_of(cr: CompiledRule, found: Scored, sub: Submission) -> tuple[str, ...
     if found.metric is not None and found.metric.metric.basis == "cases" and found.counted:
         return ()  # the counted cases carry their own documents
     return ("evidence_missing",)
-
-
-def make_scorer(cp: CompiledPolicy, cr: CompiledRule) -> Callable[[Submission], Scored]:
-    """score_rule for one rule, specialised at compile time where the rule has the common shape (one
-    unconditional input metric, linear, no tier): the same arithmetic with the lookups done once."""
-    metrics = cr.metrics
-    if cr.applies is None and len(metrics) == 1:
-        cm = metrics[0]
-        m = cm.metric
-        if m.basis == "input" and m.method == "linear" and m.tier is None and cm.when is None:
-            return _input_linear(cp, cr, cm)
-    return partial(score_rule, cp, cr)
-
-
-def _input_linear(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric) -> Callable[[Submission], Scored]:
-    name, full, higher = cm.metric.input, cr.rule.points, cm.higher
-    quantum, rounding = cp.quantum, cp.rounding
-    general = cm.rows.get((None, None, None))
-    by_sector = {key[0]: entry for key, entry in cm.rows.items() if key[0] is not None}
-
-    def score(sub: Submission) -> Scored:
-        x = sub.data.get(name)
-        if x is None:
-            return Scored("not_reported", cm)
-        entry = by_sector.get(sub.sector, general)  # as cm.entry(sector, None, None)
-        row = entry.row
-        found = Scored("scored", cm, entry.scope)
-        found.x, found.entry = x, entry
-        found.share = share = linear_share(x, row.baseline, row.leading, higher)
-        found.points = points_of(full, share, quantum, rounding)
-        return found
-
-    return score
