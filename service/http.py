@@ -11,7 +11,7 @@ from flask import Flask, Response, current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from .errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from .errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from .models import PolicyVersion
 
 JSON = "application/json"
@@ -28,6 +28,31 @@ def body(kind: str) -> Callable:
         return view
 
     return mark
+
+
+MULTIPART_SLACK = 64 * 1024  # a form's boundaries, headers and small fields around its files
+
+
+def upload(limit_of: Callable) -> Callable:
+    """Declare a view that takes files: limit_of(settings) is its body limit instead of max_body_bytes. Applied
+    before anything reads the body (the NUL and CSRF checks read forms)."""
+    def mark(view: Callable) -> Callable:
+        view.gf_upload_limit = limit_of
+        return view
+
+    return mark
+
+
+def _upload_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    limit_of = getattr(view, "gf_upload_limit", None)
+    if limit_of is None or request.method != "POST":
+        return
+    settings = current_app.extensions["greenfactory"].settings
+    request.max_content_length = limit = limit_of(settings) + MULTIPART_SLACK
+    if request.content_length is not None and request.content_length > limit:  # refused before reading any of it
+        raise PayloadTooLarge("document.too_large", f"The request is {request.content_length} bytes; a document may"
+                              f" have at most {settings.max_document_bytes}: send a smaller or compressed file.")
 
 
 def _start() -> None:
@@ -160,5 +185,6 @@ def init_app(app: Flask) -> None:
 
 def init_body_checks(app: Flask) -> None:
     """After authentication: a refused caller learns nothing about bodies."""
+    app.before_request(_upload_limit)
     app.before_request(_refuse_nul)
     app.before_request(_check_body)

@@ -11,11 +11,10 @@ from marshmallow import Schema, fields
 
 from .. import documents
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
-from ..errors import PayloadTooLarge
+from ..http import upload
 from ..schemas import Problem
 
 blp = Blueprint("documents", __name__, description="Supporting documents")
-MULTIPART_SLACK = 64 * 1024  # the form's boundaries, headers and small fields around the file
 
 
 class DocumentForm(Schema):
@@ -45,22 +44,6 @@ def _settings():
     return current_app.extensions["greenfactory"].settings
 
 
-def document_limit() -> None:
-    """A document may be larger than other request bodies (max_document_bytes, not max_body_bytes); refuse a body
-    that says it is too large before reading any of it."""
-    limit = _settings().max_document_bytes + MULTIPART_SLACK
-    request.max_content_length = limit
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge("document.too_large", f"The request is {request.content_length} bytes; a document may"
-                              f" have at most {_settings().max_document_bytes}: send a smaller or compressed file.")
-
-
-@blp.before_request
-def _limit() -> None:
-    if request.method == "POST":
-        document_limit()
-
-
 def read_upload(storage) -> tuple[str, str, bytes]:
     """The name, declared type and bytes of an uploaded file, reading at most one byte past the limit."""
     data = storage.stream.read(_settings().max_document_bytes + 1)
@@ -84,6 +67,7 @@ def dump(upload, content_size: int, media_type: str) -> dict:
 @blp.alt_response(422, schema=Problem, description="Empty, a sha256 that does not match, or no region to file it"
                                                    " under")
 @access(ENTERPRISE)
+@upload(lambda settings: settings.max_document_bytes)  # a document may be larger than other request bodies
 def upload_document(files: dict):
     """Upload a supporting document as multipart/form-data (part `file`). It is stored once per content, keyed by the
     SHA-256 of its bytes, with the name, type (read from the bytes), size, uploading token and enterprise, in one

@@ -20,10 +20,11 @@ from engine.intake import parse_submission
 from engine.issue import SubmissionInvalid
 
 from .. import documents, evaluation
-from ..api.documents import MULTIPART_SLACK, document_response, dump
+from ..api.documents import document_response, dump
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, Principal
 from ..cohort_models import Factory
 from ..errors import ApiError, BadRequest, NotFound, Unprocessable, problem
+from ..http import upload
 from ..models import PolicyVersion
 from ..policy_store import PUBLISHED
 from . import blp, i18n, signin
@@ -35,14 +36,6 @@ DEFAULT_POLICY = "green-factory"
 
 def _services():
     return current_app.extensions["greenfactory"]
-
-
-@blp.before_app_request
-def _upload_limits() -> None:
-    """Before anything reads the body (the CSRF check does): a form may carry one document's worth of files."""
-    if request.method == "POST" and request.endpoint in ("pages.self_report", "pages.self_report_document"):
-        settings = _services().settings
-        request.max_content_length = settings.max_body_bytes + settings.max_document_bytes + MULTIPART_SLACK
 
 
 @lru_cache(maxsize=16)
@@ -120,6 +113,7 @@ def _issue(code: str, message: str) -> dict:
 
 
 @blp.route("/self-report", methods=["GET", "POST"])
+@upload(lambda settings: settings.max_body_bytes + settings.max_document_bytes)  # the form may carry its documents
 @page(ENTERPRISE)
 def self_report():
     who = signin.current()
@@ -177,6 +171,7 @@ def _place(found, built, issues: dict, general: list, skip_required: bool = Fals
 
 
 @blp.route("/self-report/documents", methods=["POST"])
+@upload(lambda settings: settings.max_document_bytes)
 @page(ENTERPRISE)
 def self_report_document():
     """One document, uploaded by the page's script as soon as it is picked: JSON as the API answers."""

@@ -173,3 +173,18 @@ def test_a_bad_policy_reference_is_an_error_page(client, tokens):
     sign_in(client, tokens["enterprise"])
     assert client.get("/self-report?policy=green-factory@1999.1").status_code == 404
     assert client.get("/self-report?policy=Not A Ref").status_code == 400
+
+
+def test_a_document_may_be_larger_than_other_bodies_but_not_than_its_own_limit(make_app, tokens_for):
+    app = make_app(max_body_bytes=1000, max_document_bytes=4000)
+    client, tokens = app.test_client(), tokens_for(app)
+    csrf = sign_in(client, tokens["enterprise"])
+    big = PDF + b"%" * (3000 - len(PDF))  # three times the body limit: the NUL and CSRF checks read it too
+    r = client.post("/self-report/documents", data={"file": (io.BytesIO(big), "audit.pdf"), "region": "330212"},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.get_data(as_text=True)[:500]
+    assert r.json["sha256"] == hashlib.sha256(big).hexdigest()
+    huge = PDF + b"%" * 200_000
+    r = client.post("/self-report/documents", data={"file": (io.BytesIO(huge), "audit.pdf"), "region": "330212"},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 413
