@@ -93,7 +93,8 @@ def run_serve(args) -> int:
         print(f"greenfactory: the database cannot be used ({type(exc).__name__}): check DATABASE_URL and that the"
               " server is up.", file=sys.stderr)
         return 1
-    print(f"greenfactory: serving http://{args.host}:{args.port}/ (docs at /api/v1/docs)", file=sys.stderr)
+    print(f"greenfactory: serving http://{args.host}:{args.port}/ (pages; API docs at /api/v1/docs). Sign in with a"
+          " token: greenfactory token create --role enterprise|reviewer|authority|policy_admin ...", file=sys.stderr)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="greenfactory",
                    max_request_body_size=4 * settings.max_body_bytes, clear_untrusted_proxy_headers=True)
     return 0
