@@ -86,12 +86,11 @@ def evaluation_page(evaluation_id: str):
     with services.db.read() as session:
         row = evaluation.get(session, signin.current(), evaluation_id)  # the API's scoping: else the same 404
         version = session.get(PolicyVersion, row.policy_version_pk)
+        policy = services.store.compiled(version).policy if version is not None else None
         outcome, submission = orjson.loads(row.outcome), orjson.loads(row.submission)
-        view = trace_view.evaluation_view(outcome, submission, services.store.compiled(version).policy
-                                          if version is not None else None, i18n.lang(), line_href)
+        view = trace_view.evaluation_view(outcome, submission, policy, i18n.lang(), line_href)
         named = sorted({d.sha256 for p in view.pillars for r in p.rows for d in r.documents})
         uploaded = documents.readable(session, signin.current(), named)  # linked when this reader may open them
-    policy = services.store.compiled(version).policy if version is not None else None
     baseline, _ = evaluation.comparison(row.context)
     ref = f"{row.policy_id}@{row.policy_version}"
     other = _other(_choices(signin.current()), ref)
