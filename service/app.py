@@ -45,5 +45,6 @@ def create_app(config: dict | None = None) -> Flask:
     http.init_body_checks(app)
     api.init_app(app)
     pages.init_app(app)  # HTML pages; their own sign-in, error pages and CSRF
-    errors.init_app(app)  # after flask-smorest's Api, whose HTTPException handler it replaces
+    # after flask-smorest's Api, whose HTTPException handler it replaces; pages get the same problems as HTML
+    errors.init_app(app, page=pages.error_page, is_page=pages.is_page_request)
     return app

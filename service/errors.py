@@ -1,14 +1,17 @@
-"""Errors at the edge: every failure becomes RFC 9457 problem+json with a stable code and its issues.
+"""Errors at the edge: every failure becomes a Problem, a status with a stable code, one sentence saying what to
+do, and any issues. One table (PROBLEMS) maps error classes to problems; the API renders a Problem as RFC 9457
+problem+json and the pages render the same Problem as an HTML page, so the two cannot drift apart.
 
 The engine raises values (PolicyInvalid, SubmissionInvalid, UnknownPolicy) and knows nothing of HTTP; the
-service raises ApiError subclasses. One handler per base class maps them to statuses here, and nothing
-else in the service builds an error response.
+service raises ApiError subclasses. Nothing else in the service builds an error response.
 """
 from __future__ import annotations
 
 import json
 import logging
-from typing import Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Callable, Iterable
 
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -71,18 +74,102 @@ class Unprocessable(ApiError):
     status = 422
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What a refusal says, before it is rendered as JSON or as a page. message_zh is the Chinese sentence where
+    the table has one; the API sends the English one as `detail`."""
+
+    status: int
+    code: str
+    message: str
+    message_zh: str = ""
+    issues: tuple = ()
+    headers: dict = field(default_factory=dict)
+
+
 # werkzeug's own refusals (routing, methods, body size, webargs' 422), by status
 HTTP_CODES = {
-    400: ("request.malformed", "The request cannot be read: check its syntax."),
-    404: ("request.not_found", "There is nothing at this address: check the path against /api/v1/openapi.json."),
-    405: ("request.method_not_allowed", "This address does not accept that method: see the Allow header."),
-    413: ("request.body.too_large", "The request body is larger than this service accepts: send a smaller body."),
-    422: ("request.invalid", "The request body does not have the expected fields: see the issues."),
+    400: ("request.malformed", "请求无法解析：请检查其语法。", "The request cannot be read: check its syntax."),
+    404: ("request.not_found", "此地址没有内容：请对照 /api/v1/openapi.json 检查路径。",
+          "There is nothing at this address: check the path against /api/v1/openapi.json."),
+    405: ("request.method_not_allowed", "此地址不接受该方法：请查看 Allow 响应头。",
+          "This address does not accept that method: see the Allow header."),
+    413: ("request.body.too_large", "请求体超过本服务接受的大小：请发送更小的请求体。",
+          "The request body is larger than this service accepts: send a smaller body."),
+    422: ("request.invalid", "请求体缺少应有的字段：请查看问题列表。",
+          "The request body does not have the expected fields: see the issues."),
 }
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)  # connection lost or refused, pool exhausted
+
+
+def _api_error(exc: ApiError) -> Problem:
+    return Problem(exc.status, exc.code, exc.message, issues=exc.issues, headers=exc.headers)
+
+
+def _issue_list(exc: IssueList) -> Problem:
+    if isinstance(exc, PolicyInvalid):
+        return Problem(422, "policy.invalid", "The policy does not validate: fix every issue listed, then upload it"
+                       " again.", "政策未通过校验：请逐条修正所列问题后重新上传。", exc.issues)
+    if isinstance(exc, SubmissionInvalid):
+        return Problem(422, "submission.invalid", "The submission cannot be evaluated: fix every issue listed and"
+                       " submit again.", "该申报无法评价：请逐条修正所列问题后重新提交。", exc.issues)
+    return Problem(422, "invalid", "The input is not valid: see the issues.", "输入无效：请查看问题列表。", exc.issues)
+
+
+def _unknown_policy(exc: UnknownPolicy) -> Problem:
+    return Problem(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
+
+
+def _http_exception(exc: HTTPException) -> Problem:
+    status = exc.code or 500
+    if status == 400 and exc.description == "csrf":  # raised by the pages' CSRF check
+        return Problem(400, "page.csrf", "The form has expired or did not come from this site: open the page again"
+                       " and resubmit.", "表单已过期或并非来自本站：请重新打开页面后再提交。")
+    code, zh, en = HTTP_CODES.get(status, (f"http.{status}", "", exc.description or _title(status)))
+    headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
+    return Problem(status, code, en, zh, tuple(_webargs_issues(getattr(exc, "data", None) or {})), headers)
+
+
+def _database_unavailable(exc: Exception) -> Problem:
+    """The database is down, restarting, or dropped the connection: the transaction was rolled back, and the pool
+    reconnects (pool_pre_ping) once it is back, so the client only needs to try again."""
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("request %s: database unavailable: %s %s: %s: %s", g.get("request_id"), request.method, request.path,
+                type(cause).__name__, (str(cause).strip().splitlines() or [""])[0])
+    return Problem(503, "database.unavailable", "The database cannot be reached at the moment: try again in a few"
+                   " seconds. A write cut off this way was rolled back, unless the connection broke just as it"
+                   " committed: look for it before sending it again.",
+                   "暂时无法连接数据库：请几秒后重试。被中断的写入已回滚；若连接恰在提交时断开，请先查询是否已保存再重新发送。",
+                   headers={"Retry-After": "5"})
+
+
+def _unexpected(exc: Exception) -> Problem:
+    log.exception("request %s failed: %s %s", g.get("request_id"), request.method, request.path)
+    return Problem(500, "internal", "Something went wrong on our side; nothing was saved. Quote the request id if"
+                   " you report it.", "服务内部出错，未保存任何内容。如需反馈，请提供请求编号。")
+
+
+# error class -> its problem; the most specific class in the exception's MRO decides
+PROBLEMS: dict[type, Callable[..., Problem]] = {
+    ApiError: _api_error,
+    IssueList: _issue_list,
+    UnknownPolicy: _unknown_policy,
+    HTTPException: _http_exception,
+    **{lost: _database_unavailable for lost in DATABASE_UNAVAILABLE},
+    Exception: _unexpected,
+}
+
+
+def problem_of(exc: Exception) -> Problem:
+    for cls in type(exc).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls](exc)
+    return _unexpected(exc)
 
 
 def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict] = (),
             headers: dict | None = None) -> Response:
+    """A problem+json response."""
     body = {
         "type": f"urn:greenfactory:problem:{code}",
         "title": _title(status),
@@ -100,38 +187,10 @@ def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict]
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-def _on_api_error(exc: ApiError) -> Response:
-    return problem(exc.status, exc.code, exc.message, exc.issues, exc.headers)
-
-
-def _on_issue_list(exc: IssueList) -> Response:
-    if isinstance(exc, PolicyInvalid):
-        return problem(422, "policy.invalid", "The policy does not validate: fix every issue listed, then upload it again.",
-                       exc.issues)
-    if isinstance(exc, SubmissionInvalid):
-        return problem(422, "submission.invalid", "The submission cannot be evaluated: fix every issue listed and submit"
-                       " again.", exc.issues)
-    return problem(422, "invalid", "The input is not valid: see the issues.", exc.issues)
-
-
-def _on_unknown_policy(exc: UnknownPolicy) -> Response:
-    return problem(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
-
-
-def _on_http_exception(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    code, message = HTTP_CODES.get(status, (f"http.{status}", exc.description or _title(status)))
-    issues = _webargs_issues(getattr(exc, "data", None) or {})
-    headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
-    return problem(status, code, message, issues, headers)
 
 
 def _webargs_issues(data: dict) -> list[dict]:
@@ -150,36 +209,18 @@ def _webargs_issues(data: dict) -> list[dict]:
     return out
 
 
-def _on_unexpected(exc: Exception) -> Response:
-    log.exception("request %s failed: %s %s", g.get("request_id"), request.method, request.path)
-    return problem(500, "internal", "Something went wrong on our side; nothing was saved. Quote the request id if you"
-                   " report it.")
+PageRenderer = Callable[[Problem], Response]
 
 
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)  # connection lost or refused, pool exhausted
+def init_app(app: Flask, page: PageRenderer, is_page: Callable[[], bool]) -> None:
+    """One handler for every error: the problem from the table, rendered as a page for the pages' requests and as
+    problem+json for the rest. Register after flask-smorest's Api, whose HTTPException handler this replaces."""
 
+    def handle(exc: Exception) -> Response:
+        found = problem_of(exc)
+        if is_page():
+            return page(found)
+        return problem(found.status, found.code, found.message, found.issues, found.headers)
 
-def log_unavailable(exc: Exception) -> None:
-    cause = getattr(exc, "orig", None) or exc
-    log.warning("request %s: database unavailable: %s %s: %s: %s", g.get("request_id"), request.method, request.path,
-                type(cause).__name__, (str(cause).strip().splitlines() or [""])[0])
-
-
-def _on_database_unavailable(exc: Exception) -> Response:
-    """The database is down, restarting, or dropped the connection: the transaction was rolled back, and the pool
-    reconnects (pool_pre_ping) once it is back, so the client only needs to try again."""
-    log_unavailable(exc)
-    return problem(503, "database.unavailable", "The database cannot be reached at the moment: try again in a few"
-                   " seconds. A write cut off this way was rolled back, unless the connection broke just as it"
-                   " committed: look for it before sending it again.", headers={"Retry-After": "5"})
-
-
-def init_app(app: Flask) -> None:
-    """Register after flask-smorest's Api, whose HTTPException handler this one replaces."""
-    app.register_error_handler(ApiError, _on_api_error)
-    app.register_error_handler(IssueList, _on_issue_list)
-    app.register_error_handler(UnknownPolicy, _on_unknown_policy)
-    app.register_error_handler(HTTPException, _on_http_exception)
-    for lost in DATABASE_UNAVAILABLE:
-        app.register_error_handler(lost, _on_database_unavailable)
-    app.register_error_handler(Exception, _on_unexpected)
+    for cls in PROBLEMS:
+        app.register_error_handler(cls, handle)

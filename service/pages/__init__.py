@@ -7,22 +7,16 @@ can show nothing the API would refuse its role.
 """
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, g, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, g, make_response, render_template, request
 
-from engine.catalog import UnknownPolicy
-from engine.issue import IssueList
-
-from ..errors import DATABASE_UNAVAILABLE, ApiError, log_unavailable
+from ..errors import Problem
 from . import i18n, signin
 
-log = logging.getLogger("greenfactory.pages")
 blp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 E, R, A, P = "enterprise", "reviewer", "authority", "policy_admin"
 # the navigation: (endpoint, roles that see it, Chinese, English); a link shows once its page module exists
@@ -53,50 +47,15 @@ def _headers(response):
     return response
 
 
-def _error_page(status: int, code: str, message: str, issues=()):
-    return render_template("error.html", status=status, code=code, message=message, issues=issues), status
-
-
-@blp.errorhandler(ApiError)
-def _on_api_error(exc: ApiError):
-    return _error_page(exc.status, exc.code, exc.message, exc.issues)
-
-
-@blp.errorhandler(UnknownPolicy)
-def _on_unknown_policy(exc: UnknownPolicy):
-    return _error_page(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
-
-
-@blp.errorhandler(IssueList)
-def _on_issues(exc: IssueList):
-    return _error_page(422, "invalid", "The input is not valid: fix every issue listed.", exc.issues)
-
-
-@blp.errorhandler(HTTPException)
-def _on_http(exc: HTTPException):
-    status = exc.code or 500
-    if status == 400 and exc.description == "csrf":
-        return _error_page(400, "page.csrf", "The form has expired or did not come from this site: open the page"
-                           " again and resubmit.")
-    return _error_page(status, f"http.{status}", exc.name)
-
-
-def _on_database_unavailable(exc: Exception):
-    log_unavailable(exc)
-    body, status = _error_page(503, "database.unavailable", "The database cannot be reached at the moment: try again"
-                               " in a few seconds.")
-    return body, status, {"Retry-After": "5"}
-
-
-for _lost in DATABASE_UNAVAILABLE:
-    blp.register_error_handler(_lost, _on_database_unavailable)
-
-
-@blp.errorhandler(Exception)
-def _on_unexpected(exc: Exception):
-    log.exception("page %s failed: %s %s", g.get("request_id"), request.method, request.path)
-    return _error_page(500, "internal", f"Something went wrong on our side; nothing was saved. Quote request id"
-                       f" {g.get('request_id')} if you report it.")
+def error_page(found: Problem) -> Response:
+    """A refusal as an HTML page: the same Problem the API would send as problem+json (service.errors)."""
+    message = found.message_zh if i18n.lang() == "zh" and found.message_zh else found.message
+    html = render_template("error.html", status=found.status, code=found.code, message=message, issues=found.issues,
+                           request_id=g.get("request_id"))
+    response = make_response(html, found.status)
+    for name, value in found.headers.items():
+        response.headers[name] = value
+    return response
 
 
 def _secret_key(app: Flask) -> str:
