@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv test run bench clean chromium
+.PHONY: venv test test-fast run bench clean chromium
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ $(STAMP): setup.cfg pyproject.toml
 
 test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the suite without the tests marked slow (large parity runs, demo data, browsers): about a minute
+test-fast: venv
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # the browser tests drive Debian's Chromium; installed here when the machine lacks it, with a CJK font so
 # that the Chinese pages' screenshots show characters, not boxes
