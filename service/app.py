@@ -30,7 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    db = connect(settings.database_url)
+    db = connect(settings.database_url, settings.fault)
     store = PolicyStore.open(db)
     try:
         upgrade(db)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import faults
 from .config import sqlalchemy_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -55,8 +56,9 @@ def in_chunks(values: Sequence) -> Iterator[list]:
         yield values[start:start + IN_LIST_CHUNK]
 
 
-def connect(url: str) -> Database:
-    """An engine for url (SQLite or PostgreSQL); no connection is made until first use."""
+def connect(url: str, fault: str = "") -> Database:
+    """An engine for url (SQLite or PostgreSQL); no connection is made until first use. fault: the test-only fault
+    point's spec (service/faults.py), carried by the write sessions."""
     url = sqlalchemy_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -68,8 +70,9 @@ def connect(url: str) -> Database:
         engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     writer_engine = engine.execution_options(**{WRITE: True})
     lock = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+    info = {faults.INFO_KEY: faults.FaultPoint(fault)} if fault else {}
     return Database(engine, sessionmaker(engine, expire_on_commit=False),
-                    sessionmaker(writer_engine, expire_on_commit=False), lock)
+                    sessionmaker(writer_engine, expire_on_commit=False, info=info), lock)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -40,3 +40,13 @@ def cement_raw() -> dict:
 @pytest.fixture
 def general_raw() -> dict:
     return json.loads((EXAMPLES / "general-plant.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def state_home(tmp_path_factory):
+    """Apps made by tests keep what they make for themselves (the secret key) in a temporary state folder, not the
+    user's; servers started as subprocesses inherit it."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    yield
+    patch.undo()

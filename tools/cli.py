@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from engine.catalog import DEFAULT_ROOT
+from service.config import Settings
 
 from . import batch_cmd, compare_cmd, evaluate_cmd, impact_cmd, policy_cmd, service_cmd
 from . import cohort_cmd
@@ -14,8 +13,8 @@ from . import cohort_cmd
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="greenfactory", description="Green factory evaluation: policies, scoring, service.")
-    parser.add_argument("--policies", type=Path, default=Path(os.environ.get("GREENFACTORY_POLICIES", DEFAULT_ROOT)),
-                        help="folder of policies/<id>/<version>.yaml (default: the bundled policies)")
+    parser.add_argument("--policies", type=Path, default=None,
+                        help="folder of policies/<id>/<version>.yaml (default: $GF_POLICIES, else the bundled policies)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     policy_cmd.register(commands)
     evaluate_cmd.register(commands)
@@ -30,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # the same settings as the service: the environment, then what the command line says
+    args.settings = Settings.from_env().updated({"policies_dir": args.policies} if args.policies else None)
+    args.policies = args.settings.policies_dir
     try:
         return args.run(args)
     except KeyboardInterrupt:

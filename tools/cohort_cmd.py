@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 from .service_cmd import _database_option, _settings
@@ -64,7 +65,7 @@ def _operator():
 def _services(args):
     from service import create_app
 
-    app = create_app({"database_url": _settings(args).database_url, "policies_dir": args.policies})
+    app = create_app(asdict(_settings(args)))
     try:
         yield app.extensions["greenfactory"]
     finally:

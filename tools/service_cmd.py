@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import contextmanager
+from dataclasses import asdict
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,10 +56,8 @@ def _database_option(parser) -> None:
 
 
 def _settings(args) -> Settings:
-    overrides = {"policies_dir": args.policies}
-    if args.database_url:
-        overrides["database_url"] = args.database_url
-    return Settings.from_env().updated(overrides)
+    """The command's settings (tools.cli reads them as the service does), with --database-url over them."""
+    return args.settings.updated({"database_url": args.database_url} if args.database_url else None)
 
 
 @contextmanager
@@ -66,7 +65,8 @@ def _database(args):
     """The database at the newest schema, its connections closed when the command ends."""
     from service.db import connect, upgrade
 
-    db = connect(_settings(args).database_url)
+    settings = _settings(args)
+    db = connect(settings.database_url, settings.fault)
     try:
         upgrade(db)
         yield db
@@ -83,7 +83,7 @@ def run_serve(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     settings = _settings(args)
     try:
-        app = create_app({"database_url": settings.database_url, "policies_dir": settings.policies_dir})
+        app = create_app(asdict(settings))
     except StartupError as exc:
         print("greenfactory: the service does not start; fix these first:", file=sys.stderr)
         for issue in exc.issues:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from flask import Blueprint, Flask, Response, g, make_response, render_template, request
 
@@ -59,17 +58,30 @@ def error_page(found: Problem) -> Response:
 
 
 def _secret_key(app: Flask) -> str:
-    """GF_SECRET_KEY, else a key kept in var/secret_key (made once, readable by this user only)."""
+    """Flask's SECRET_KEY when given, else the settings' secret_key, else a key kept in the settings' file (made
+    once, readable by this user only; by default in the user's state folder, not in the checkout)."""
+    settings = app.extensions["greenfactory"].settings
     if app.config.get("SECRET_KEY"):
         return app.config["SECRET_KEY"]
-    if os.environ.get("GF_SECRET_KEY"):
-        return os.environ["GF_SECRET_KEY"]
-    path = Path(__file__).resolve().parents[2] / "var" / "secret_key"
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.secret_key_file
+    if path is None:
+        raise RuntimeError("no secret key: set GF_SECRET_KEY or GF_SECRET_KEY_FILE")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # written whole to a private temporary file, then linked into place: a process starting at the same time
+        # either links first or reads the complete key of the one that did
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
