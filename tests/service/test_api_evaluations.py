@@ -31,13 +31,13 @@ def test_a_bare_policy_id_means_its_latest_published_version(client, tokens):
 
 
 def test_a_draft_cannot_be_evaluated_under(client, tokens):
-    client.post("/api/v1/policies/mini/versions", data=mini_yaml(), content_type="application/yaml",
-                headers=tokens["policy_admin"])
+    assert client.post("/api/v1/policies/mini/versions", data=mini_yaml(), content_type="application/yaml",
+                       headers=tokens["policy_admin"]).status_code == 201
     r = evaluate(client, tokens["enterprise"], policy="mini@2025.1")
     assert r.status_code == 404 and r.json["code"] == "policy.unknown"  # drafts only: no such policy for enterprises
-    client.post("/api/v1/policies/mini/versions/2025.1/publish", headers=tokens["policy_admin"])
-    client.post("/api/v1/policies/mini/versions", data=mini_yaml("2026.1"), content_type="application/yaml",
-                headers=tokens["policy_admin"])
+    assert client.post("/api/v1/policies/mini/versions/2025.1/publish", headers=tokens["policy_admin"]).status_code == 200
+    assert client.post("/api/v1/policies/mini/versions", data=mini_yaml("2026.1"), content_type="application/yaml",
+                       headers=tokens["policy_admin"]).status_code == 201
     r = evaluate(client, tokens["enterprise"], policy="mini@2026.1")
     assert r.status_code == 404 and r.json["code"] == "policy.version.unknown"
 
