@@ -230,6 +230,8 @@ def run(store: PolicyStore, who: Principal, round_id: str, *, session: Session |
     version, cp = store.published(f"{rnd.policy_id}@{rnd.policy_version}")
     rows = session.execute(select(RoundEntry, Factory).join(Factory, Factory.pk == RoundEntry.factory_pk)
                            .where(RoundEntry.round_pk == rnd.pk).order_by(RoundEntry.pk)).all()
+    if not rows:  # nothing to rank, and an empty bulk insert would fail half-way into a 500
+        raise Conflict("round.empty", f"Round {round_id} has no submissions: import them before running it.")
     members = [Member(f.uscc, e.role, f.authority, parse_submission(cp.policy, json.loads(e.submission))) for e, f in rows]
     stamp = now()
     snapshot = f"bs-{rnd.id}-{stamp[:10]}"
