@@ -53,7 +53,7 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Sim
     # a Core INSERT, not the ORM's unit of work (which cost more than the rest of the request); the audit entry
     # follows in the same transaction
     with store.db.write() as session:
-        check_registered_region(session, sub.uscc, sub.region)
+        _check_registered_region(session, sub.uscc, sub.region)
         pk = session.connection().execute(_INSERT_EVALUATION, values).inserted_primary_key[0]
         audit.append(session, who, "evaluation.create", values["id"], input_digest=audit.sha256(received),
                      policy_digest=version.digest, outcome_digest=values["outcome_sha256"])
@@ -67,10 +67,12 @@ def _check_own(who: Principal, uscc: str) -> None:
     if who.role == ENTERPRISE and uscc != who.enterprise:
         raise Forbidden("auth.enterprise.mismatch", "An enterprise token submits for its own enterprise only: the"
                         " submission's enterprise.uscc must be the token's.")
+
+
 _REGISTERED_REGION = select(Factory.__table__.c.region).where(Factory.__table__.c.uscc == bindparam("uscc"))
 
 
-def check_registered_region(session: Session, uscc: str, declared: str) -> None:
+def _check_registered_region(session: Session, uscc: str, declared: str) -> None:
     """An evaluation is filed under the region its submission declares, and that region decides which reviewers
     see it; so an enterprise with a registered factory declares the registered region, or nothing is stored. One
     not registered yet files under the region it declares (docs/security.md)."""
