@@ -82,10 +82,11 @@ def import_factories(store: PolicyStore, who: Principal, rows: list[dict]) -> di
             issues.append(Issue("import.name.missing", "The name column is empty: give the enterprise's name.", at + ("name",)))
         years = {k: _year(row.get(k), at + (k,), issues) for k in ("provincial_year", "national_year", "removed_year")}
         clean.append({"uscc": uscc, "name": name, "region": region, "authority": authority, "sector": sector, **years})
-    if issues:
-        raise ImportInvalid(tuple(issues))
     with store.db.write() as session:
-        known = {f.uscc: f for f in session.execute(select(Factory).where(Factory.uscc.in_(seen))).scalars()}
+        known = _factories(session, [r["uscc"] for r in clean if r["uscc"]])
+        issues += _registered_outside(who, known, clean)
+        if issues:
+            raise ImportInvalid(tuple(issues))  # inside the transaction: nothing was written, and it rolls back
         new = [r for r in clean if r["uscc"] not in known]
         for r in clean:
             if r["uscc"] in known:
@@ -97,6 +98,14 @@ def import_factories(store: PolicyStore, who: Principal, rows: list[dict]) -> di
         audit.append(session, who, "factory.import", f"{len(clean)} rows",
                      input_digest=audit.sha256(json.dumps(clean, sort_keys=True).encode("utf-8")))
     return {"imported": len(clean), "added": len(new), "updated": len(clean) - len(new)}
+
+
+def _registered_outside(who: Principal, known: dict, clean: list[dict]) -> list[Issue]:
+    """Rows that would change a factory registered outside the token's region: the stored region decides whose
+    factory it is, never the region a row gives it (else a row could move another region's factory into its own)."""
+    return [Issue("import.region.forbidden", f"{r['uscc']} is registered outside this token's region: only an"
+                  " authority of its region can change it.", ("rows", n, "uscc"))
+            for n, r in enumerate(clean) if r["uscc"] in known and not _in_scope(who, known[r["uscc"]].region)]
 
 
 def create_round(store: PolicyStore, who: Principal, round_id: str, policy: str) -> Round:
@@ -142,22 +151,47 @@ def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: 
         except SubmissionInvalid as exc:
             issues += [Issue(i.code, i.message, ("rows", n, "submission") + i.path) for i in exc.issues]
             continue
-        if (who.role == ENTERPRISE and sub.uscc != who.enterprise) or (who.role != ENTERPRISE and not _in_scope(who, sub.region)):
-            issues.append(Issue("import.submission.forbidden", "This token may not submit for this enterprise or region.",
-                                ("rows", n, "submission", "enterprise")))
+        if who.role == ENTERPRISE and sub.uscc != who.enterprise:
+            issues.append(_submission_forbidden(n))
             continue
-        if sub.uscc in {p[1].uscc for p in parsed}:
+        if sub.uscc in {p[2].uscc for p in parsed}:
             issues.append(Issue("import.uscc.duplicate", f"{sub.uscc} is on two rows: keep one.", ("rows", n)))
             continue
-        parsed.append((raw, sub))
-    if issues:
-        raise ImportInvalid(tuple(issues))
+        parsed.append((n, raw, sub))
     with store.db.write() as session:
         rnd = get_round(session, round_id)
-        count = add_entries(session, rnd, parsed)
+        if rnd.status != "open":  # again inside the transaction: the round may have run since the check above
+            raise Conflict("round.closed", f"Round {round_id} has run: submissions are closed.")
+        issues += _outside_registration(who, _factories(session, [s.uscc for _, _, s in parsed]), parsed)
+        if issues:
+            raise ImportInvalid(tuple(issues))  # nothing was written; the transaction rolls back
+        count = add_entries(session, rnd, [(raw, sub) for _, raw, sub in parsed])
         audit.append(session, who, "round.submissions", round_id, input_digest=audit.sha256(
-            json.dumps([r for r, _ in parsed], sort_keys=True, ensure_ascii=False).encode("utf-8")))
+            json.dumps([r for _, r, _ in parsed], sort_keys=True, ensure_ascii=False).encode("utf-8")))
     return {"round": round_id, "imported": count}
+
+
+def _submission_forbidden(n: int) -> Issue:
+    return Issue("import.submission.forbidden", "This token may not submit for this enterprise or region.",
+                 ("rows", n, "submission", "enterprise"))
+
+
+def _outside_registration(who: Principal, known: dict, parsed: list[tuple[int, dict, object]]) -> list[Issue]:
+    """Rows whose factory is registered outside the token's region, or that declare another region than the one
+    registered. A registered factory's region decides (a round evaluates and ranks it there, and its entry replaces
+    the earlier one): a submission's own claim must not open another region's factory to an authority. An
+    enterprise not registered yet is added in the region it declares, which must then be the token's."""
+    out = []
+    for n, _, sub in parsed:
+        registered = known.get(sub.uscc)
+        region = registered.region if registered is not None else sub.region
+        if who.role != ENTERPRISE and not _in_scope(who, region):
+            out.append(_submission_forbidden(n))
+        elif registered is not None and sub.region != registered.region:
+            out.append(Issue("submission.region.mismatch", f"The factory is registered in region {registered.region}:"
+                             " submit under that region (an authority of its region changes a registration).",
+                             ("rows", n, "submission", "enterprise", "region")))
+    return out
 
 
 def _factories(session: Session, usccs: list[str]) -> dict:
@@ -196,6 +230,8 @@ def run(store: PolicyStore, who: Principal, round_id: str, *, session: Session |
     version, cp = store.published(f"{rnd.policy_id}@{rnd.policy_version}")
     rows = session.execute(select(RoundEntry, Factory).join(Factory, Factory.pk == RoundEntry.factory_pk)
                            .where(RoundEntry.round_pk == rnd.pk).order_by(RoundEntry.pk)).all()
+    if not rows:  # nothing to rank, and an empty bulk insert would fail half-way into a 500
+        raise Conflict("round.empty", f"Round {round_id} has no submissions: import them before running it.")
     members = [Member(f.uscc, e.role, f.authority, parse_submission(cp.policy, json.loads(e.submission))) for e, f in rows]
     stamp = now()
     snapshot = f"bs-{rnd.id}-{stamp[:10]}"
@@ -290,7 +326,8 @@ def resolve_flag(store: PolicyStore, who: Principal, evaluation_id: str, flag: s
             raise NotFound("flag.unknown", f'The evaluation has no plausibility flag "{flag}": see its outcome\'s flags.')
         if resolution == "corrected":
             later = session.execute(select(Evaluation).where(Evaluation.id == (corrected_by or ""))).scalar_one_or_none()
-            if later is None or later.uscc != row.uscc:
+            # the correction must be one this reviewer may read too: an id from the body opens nothing outside
+            if later is None or later.uscc != row.uscc or not who.may_read(later.region, later.uscc):
                 raise NotFound("evaluation.unknown", "corrected_by names no evaluation of the same enterprise: submit"
                                " the corrected data first and give its evaluation id.")
         if session.execute(select(PlausibilityResolution).where(PlausibilityResolution.evaluation_id == evaluation_id,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.cohort.plausibility import SectorBest
@@ -23,7 +23,8 @@ from engine.trace import canonical_json
 
 from . import audit
 from .auth import ENTERPRISE, REGIONAL, Principal, region_prefix
-from .errors import Forbidden, NotFound
+from .cohort_models import Factory
+from .errors import Forbidden, NotFound, Unprocessable
 from .models import AuditEntry, Evaluation, PolicyVersion, now
 from .policy_store import PolicyStore
 
@@ -32,15 +33,15 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Sim
     """Evaluate and store, in one transaction with the audit entry; nothing is written if anything fails."""
     claimed = submission.get("enterprise") if isinstance(submission, dict) else None
     uscc = claimed.get("uscc") if isinstance(claimed, dict) else None
-    if who.role == ENTERPRISE and isinstance(uscc, str) and uscc != who.enterprise:
-        raise Forbidden("auth.enterprise.mismatch", "An enterprise token submits for its own enterprise only: the"
-                        " submission's enterprise.uscc must be the token's.")
+    if isinstance(uscc, str):  # before parsing, so that another enterprise's data is not even checked
+        _check_own(who, uscc)
     version, cp = store.published(ref)
     try:
         sub = parse_submission(cp.policy, submission)
     except SubmissionInvalid as exc:  # locate the issues in the request body, under "submission"
         raise SubmissionInvalid(tuple(Issue(i.code, i.message, ("submission",) + i.path, i.location)
                                       for i in exc.issues)) from None
+    _check_own(who, sub.uscc)  # and on what is stored, whatever the intake made of the raw value
     outcome = evaluate(cp, sub)
     blob = canonical_json(outcome)
     received = json.dumps(submission, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -52,6 +53,7 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Sim
     # a Core INSERT, not the ORM's unit of work (which cost more than the rest of the request); the audit entry
     # follows in the same transaction
     with store.db.write() as session:
+        _check_registered_region(session, sub.uscc, sub.region)
         pk = session.connection().execute(_INSERT_EVALUATION, values).inserted_primary_key[0]
         audit.append(session, who, "evaluation.create", values["id"], input_digest=audit.sha256(received),
                      policy_digest=version.digest, outcome_digest=values["outcome_sha256"])
@@ -59,6 +61,27 @@ def create(store: PolicyStore, who: Principal, ref: str, submission: Any) -> Sim
 
 
 _INSERT_EVALUATION = Evaluation.__table__.insert()
+
+
+def _check_own(who: Principal, uscc: str) -> None:
+    if who.role == ENTERPRISE and uscc != who.enterprise:
+        raise Forbidden("auth.enterprise.mismatch", "An enterprise token submits for its own enterprise only: the"
+                        " submission's enterprise.uscc must be the token's.")
+
+
+_REGISTERED_REGION = select(Factory.__table__.c.region).where(Factory.__table__.c.uscc == bindparam("uscc"))
+
+
+def _check_registered_region(session: Session, uscc: str, declared: str) -> None:
+    """An evaluation is filed under the region its submission declares, and that region decides which reviewers
+    see it; so an enterprise with a registered factory declares the registered region, or nothing is stored. One
+    not registered yet files under the region it declares (docs/security.md)."""
+    registered = session.connection().execute(_REGISTERED_REGION, {"uscc": uscc}).scalar_one_or_none()
+    if registered is not None and registered != declared:
+        message = (f"The enterprise's factory is registered in region {registered}: submit under that region; an"
+                   " authority of its region changes a registration.")
+        raise Unprocessable("submission.region.mismatch", message,
+                            [Issue("submission.region.mismatch", message, ("submission", "enterprise", "region"))])
 
 
 def get(session: Session, who: Principal, evaluation_id: str) -> Evaluation:

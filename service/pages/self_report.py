@@ -139,7 +139,7 @@ def self_report():
         if not issues:
             try:
                 row = evaluation.create(_services().store, who, version.ref, built.raw)
-            except SubmissionInvalid as exc:
+            except (SubmissionInvalid, Unprocessable) as exc:  # e.g. a region other than the registered one
                 _place(exc.issues, built, issues, general)
             else:
                 return redirect(url_for("pages.evaluation", evaluation_id=row.id), 303)

@@ -100,6 +100,17 @@ def test_bad_submissions_are_reported_with_their_row_and_path(app, client, token
     assert r.status_code == 422 and r.json["issues"][0]["code"] == "import.submission.forbidden"
 
 
+def test_a_round_without_submissions_does_not_run(app, client, tokens):
+    admin = tokens["policy_admin"]
+    assert client.post("/api/v1/rounds", json={"id": "2026", "policy": "green-factory@2026.1"},
+                       headers=admin).status_code == 201
+    before = counts(app)
+    r = client.post("/api/v1/rounds/2026/run", headers=admin)
+    assert r.status_code == 409 and r.json["code"] == "round.empty"
+    assert counts(app) == before
+    assert client.get("/api/v1/rounds", headers=admin).json["items"][0]["status"] == "open"
+
+
 def test_approvals_flags_removals_and_the_authorities_view(app, client, tokens, world):
     flagged = client.get("/api/v1/rounds/2026/flags", headers=tokens["reviewer"]).json["items"]
     assert [f["uscc"] for f in flagged] == [NINGBO_USCC]
