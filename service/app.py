@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from . import api, auth, errors, http, pages
+from . import api, auth, errors, http, pages, throttle
 from .config import Settings
 from .db import Database, connect, upgrade
 from .policy_store import PolicyStore
@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["greenfactory"] = Services(settings, db, store)
 
     http.init_app(app)  # request id first, so every later refusal carries it
+    throttle.init_app(app, settings.auth_failures_per_minute)
     auth.init_app(app)
     http.init_body_checks(app)
     api.init_app(app)

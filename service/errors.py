@@ -71,6 +71,10 @@ class Unprocessable(ApiError):
     status = 422
 
 
+class TooManyRequests(ApiError):
+    status = 429
+
+
 # werkzeug's own refusals (routing, methods, body size, webargs' 422), by status
 HTTP_CODES = {
     400: ("request.malformed", "The request cannot be read: check its syntax."),

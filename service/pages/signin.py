@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for)
 from sqlalchemy import bindparam, delete, select
 
+from .. import throttle
 from ..auth import ROLES, Principal, _SHAPE, secret_digest
 from ..models import PageSession, Token, now
 
@@ -143,6 +144,7 @@ def register(blp: Blueprint) -> None:
     def signin():
         error = None
         if request.method == "POST":
+            throttle.check()
             secret = (request.form.get("token") or "").strip()
             row = _lookup(secret_sha256=secret_digest(secret)) if _SHAPE.fullmatch(secret) else None
             if row is not None:
@@ -150,6 +152,7 @@ def register(blp: Blueprint) -> None:
                 session.permanent = True
                 session[SESSION_ID] = _open_session(row.id)
                 return redirect(_safe_next(request.form.get("next")))
+            throttle.failed("page.signin.failed")
             error = "unknown"
         return render_template("signin.html", error=error, next=request.values.get("next", "")), (401 if error else 200)
 

@@ -48,3 +48,53 @@ def test_signing_out_ends_only_that_session(app, client, tokens):
     csrf = sign_in_page(client, tokens["reviewer"])
     client.post("/signout", data={"csrf_token": csrf})
     assert other.get("/").status_code == 200  # the same token signed in elsewhere stays signed in
+
+
+def test_failed_tokens_are_logged_without_the_token_and_limited_per_address(make_app, tokens_for, caplog):
+    app = make_app(auth_failures_per_minute=3)
+    good = tokens_for(app)["reviewer"]
+    client = app.test_client()
+    wrong = "gf_" + "w" * 43
+    for _ in range(3):
+        assert client.get("/api/v1/evaluations", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+    limited = client.get("/api/v1/evaluations", headers=good)  # even a good token: the address is guessing
+    assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
+    assert limited.json["code"] == "auth.throttled" and 1 <= int(limited.headers["Retry-After"]) <= 60
+    elsewhere = client.get("/api/v1/evaluations", headers=good, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 200  # other addresses are not affected
+    failures = [r for r in caplog.records if r.name == "greenfactory.auth"]
+    assert len(failures) == 3 and all("127.0.0.1" in r.getMessage() for r in failures)
+    assert not any(wrong in r.getMessage() or wrong[3:20] in r.getMessage() for r in caplog.records)
+
+
+def test_failed_sign_ins_are_limited_per_address(make_app, tokens_for):
+    app = make_app(auth_failures_per_minute=2)
+    good = _secret(tokens_for(app)["reviewer"])
+    client = app.test_client()
+    for _ in range(2):
+        assert client.post("/signin", data={"token": "gf_" + "x" * 43, "csrf_token": _csrf(client)}).status_code == 401
+    limited = client.post("/signin", data={"token": good, "csrf_token": _csrf(client)})
+    assert limited.status_code == 429 and "Retry-After" in limited.headers
+    assert client.get("/").status_code == 302  # not signed in
+
+
+def test_the_session_cookie_is_secure_over_https_and_when_configured(make_app, tokens_for):
+    app = make_app()
+    secret = _secret(tokens_for(app)["reviewer"])
+    plain, tls = app.test_client(), app.test_client()
+    assert "Secure" not in plain.get("/signin").headers["Set-Cookie"]
+    form = tls.get("/signin", base_url="https://localhost")
+    assert "Secure" in form.headers["Set-Cookie"]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.get_data(as_text=True))[1]
+    signed_in = tls.post("/signin", data={"token": secret, "csrf_token": csrf}, base_url="https://localhost")
+    assert signed_in.status_code == 302 and "Secure" in signed_in.headers["Set-Cookie"]
+    always = make_app(secure_cookies=True).test_client()
+    assert "Secure" in always.get("/signin").headers["Set-Cookie"]
+
+
+def test_the_api_docs_carry_the_pages_protection_headers(client):
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and docs.headers["X-Frame-Options"] == "DENY"
+    csp = docs.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "script-src 'self' 'sha256-" in csp
+    assert "unsafe-inline' " not in csp.split("script-src", 1)[1]  # scripts: only this service's and the one hashed
