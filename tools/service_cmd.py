@@ -75,9 +75,7 @@ def _database(args):
 
 
 def run_serve(args) -> int:
-    import waitress
-
-    from service import create_app
+    from service import create_app, serving
     from service.policy_store import StartupError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
@@ -95,8 +93,7 @@ def run_serve(args) -> int:
         return 1
     print(f"greenfactory: serving http://{args.host}:{args.port}/ (pages; API docs at /api/v1/docs). Sign in with a"
           " token: greenfactory token create --role enterprise|reviewer|authority|policy_admin ...", file=sys.stderr)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="greenfactory",
-                   max_request_body_size=4 * settings.max_body_bytes, clear_untrusted_proxy_headers=True)
+    serving.serve(app, settings, args.host, args.port, args.threads)
     return 0
 
 
