@@ -21,7 +21,7 @@ class Services:
 def create_app(config: dict | None = None) -> Flask:
     """The service. config: lower-case keys are Settings fields (database_url, policies_dir, max_body_bytes,
     ...), upper-case keys go to Flask's config. Raises policy_store.StartupError when a bundled policy does not
-    validate."""
+    validate, db.SchemaNewer when a newer release migrated the database."""
     config = dict(config or {})
     settings = Settings.from_env().updated({k: v for k, v in config.items() if k.islower()})
     app = Flask(__name__)
@@ -33,8 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     db = connect(settings.database_url)
     store = PolicyStore.open(db)
     try:
-        upgrade(db)
-        store.load_bundled(settings.policies_dir)
+        upgrade(db, then=lambda: store.load_bundled(settings.policies_dir))  # one process at a time: see db.exclusive
     except BaseException:
         db.dispose()
         raise
