@@ -53,7 +53,7 @@ def test_a_newer_schema_is_refused_as_that(make_app, newer_url, capsys):
     with pytest.raises(SchemaNewer) as caught:
         make_app()
     assert caught.value.code == "database.schema.newer" and caught.value.found == "9001"
-    for command in (["db", "upgrade"], ["serve", "--port", "1"], ["token", "list"]):
+    for command in (["db", "upgrade"], ["serve", "--port", "1"], ["token", "list"], ["round", "list"]):
         assert main([*command, "--database-url", newer_url]) == 1, command
         err = capsys.readouterr().err
         assert err.count("database.schema.newer") == 2 and "internal error" not in err  # a line in each language
