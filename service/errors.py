@@ -82,6 +82,7 @@ HTTP_CODES = {
     405: ("request.method_not_allowed", "This address does not accept that method: see the Allow header."),
     413: ("request.body.too_large", "The request body is larger than this service accepts: send a smaller body."),
     422: ("request.invalid", "The request body does not have the expected fields: see the issues."),
+    431: ("request.headers.too_large", "The request's headers are too large: send fewer or shorter ones."),
 }
 
 

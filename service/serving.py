@@ -50,8 +50,6 @@ class _ProblemErrorTask(ErrorTask):
         error = self.request.error
         title = HTTPStatus(error.code).phrase
         code, message = HTTP_CODES.get(error.code, (f"http.{error.code}", title))
-        if error.code == 431:
-            code, message = "request.headers.too_large", "The request's headers are too large: send fewer or shorter ones."
         body = json.dumps({"type": f"urn:greenfactory:problem:{code}", "title": title,
                            "status": error.code, "code": code, "detail": message,
                            "instance": getattr(self.request, "path", "") or "", "request_id": None, "issues": []},

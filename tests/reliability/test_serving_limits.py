@@ -53,7 +53,7 @@ def _multipart(data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def test_a_document_within_the_documented_limit_is_read_and_every_413_is_problem_json(server):
+def test_a_document_within_the_documented_limit_is_read_and_the_servers_refusals_are_problem_json(server):
     headers = token(server.env, "enterprise", "--enterprise", NINGBO)
     body, kind = _multipart(PDF + b"%" * (6 * MIB))  # over waitress's old 4 MiB, under the documented 10 MiB
     status, _, answer = call(server.port, "POST", "/api/v1/documents", body, {**headers, "Content-Type": kind})
@@ -64,6 +64,9 @@ def test_a_document_within_the_documented_limit_is_read_and_every_413_is_problem
     status, answered, answer = _claimed(server.port, 200 * MIB)  # past what the server reads at all
     assert (status, answered["Content-Type"], answer["code"]) == (413, "application/problem+json",
                                                                   "request.body.too_large")
+    status, answered, answer = call(server.port, "GET", "/healthz", headers={"X-Padding": "a" * 100_000})
+    assert (status, answered["Content-Type"], answer["code"]) == (431, "application/problem+json",
+                                                                  "request.headers.too_large")
 
 
 def _claimed(port: int, size: int):
