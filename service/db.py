@@ -149,7 +149,8 @@ def exclusive(db: Database) -> Iterator[None]:
     """One process at a time per database: two processes migrating a fresh database at once would both create the
     tables (PostgreSQL answers the second with an IntegrityError), and both would record the bundled policies. A
     PostgreSQL advisory lock, held by a connection of its own; on SQLite an flock on <file>.lock beside the
-    database (SQLite's own write lock would serialise the migration, but not the first connection's switch to WAL)."""
+    database (SQLite's write lock already serialises the migration's one transaction; the file lock also covers
+    what runs after it, and does not rest on every future migration staying inside one transaction)."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
