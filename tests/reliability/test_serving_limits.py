@@ -81,3 +81,17 @@ def _claimed(port: int, size: int):
         return response.status, dict(response.getheaders()), json.loads(response.read())
     finally:
         conn.close()
+
+
+def test_the_serving_limits_come_from_the_settings():
+    from service.config import Settings
+    from service.serving import waitress_options
+
+    env = {"GF_CONNECTION_LIMIT": "800", "GF_CHANNEL_TIMEOUT": "12", "GF_CLEANUP_INTERVAL": "3",
+           "GF_TRUSTED_PROXY": "10.0.0.2", "GF_MAX_DOCUMENT_BYTES": str(20 * MIB)}
+    options = waitress_options(Settings.from_env(env), threads=4)
+    assert (options["connection_limit"], options["channel_timeout"], options["cleanup_interval"]) == (800, 12, 3)
+    assert options["trusted_proxy"] == "10.0.0.2" and options["trusted_proxy_headers"] == {"x-forwarded-for",
+                                                                                           "x-forwarded-proto"}
+    assert options["max_request_body_size"] > 20 * MIB  # the server reads the largest document the settings allow
+    assert "trusted_proxy" not in waitress_options(Settings.from_env({}), threads=4)  # no forwarded headers trusted

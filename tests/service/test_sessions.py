@@ -98,3 +98,15 @@ def test_the_api_docs_carry_the_pages_protection_headers(client):
     csp = docs.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "script-src 'self' 'sha256-" in csp
     assert "unsafe-inline' " not in csp.split("script-src", 1)[1]  # scripts: only this service's and the one hashed
+
+
+def test_an_expired_session_is_refused(app, client, tokens):
+    from sqlalchemy import update
+
+    from service.models import PageSession
+
+    sign_in_page(client, tokens["reviewer"])
+    with app.extensions["greenfactory"].db.write() as session:
+        session.execute(update(PageSession).values(expires_at="2000-01-01T00:00:00.000000Z"))
+    again = client.get("/")
+    assert again.status_code == 302 and again.headers["Location"].startswith("/signin")
