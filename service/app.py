@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from . import api, auth, errors, http, pages
+from . import api, auth, errors, http, pages, throttle
 from .config import Settings
 from .db import Database, connect, upgrade
 from .policy_store import PolicyStore
@@ -21,7 +21,7 @@ class Services:
 def create_app(config: dict | None = None) -> Flask:
     """The service. config: lower-case keys are Settings fields (database_url, policies_dir, max_body_bytes,
     ...), upper-case keys go to Flask's config. Raises policy_store.StartupError when a bundled policy does not
-    validate."""
+    validate, db.SchemaNewer when a newer release migrated the database."""
     config = dict(config or {})
     settings = Settings.from_env().updated({k: v for k, v in config.items() if k.islower()})
     app = Flask(__name__)
@@ -33,14 +33,14 @@ def create_app(config: dict | None = None) -> Flask:
     db = connect(settings.database_url, settings.fault)
     store = PolicyStore.open(db)
     try:
-        upgrade(db)
-        store.load_bundled(settings.policies_dir)
+        upgrade(db, then=lambda: store.load_bundled(settings.policies_dir))  # one process at a time: see db.exclusive
     except BaseException:
         db.dispose()
         raise
     app.extensions["greenfactory"] = Services(settings, db, store)
 
     http.init_app(app)  # request id first, so every later refusal carries it
+    throttle.init_app(app, settings.auth_failures_per_minute)
     auth.init_app(app)
     http.init_body_checks(app)
     api.init_app(app)

@@ -182,7 +182,10 @@ def what_it_would_take(store: PolicyStore, session: Session, who: Principal, rou
                 for c in changes]}
 
 
-def entries(session: Session, who: Principal, round_id: str, *, removals=False, flags=False) -> dict:
+def entries(session: Session, who: Principal, round_id: str, *, removals=False, flags=False, after: int | None = None,
+            limit: int | None = None) -> dict:
+    """The round's entries this token may read, in entry order; with limit, one page of them after the cursor
+    `after`, and `after` in the answer is the next page's cursor when the page is full (None on the last page)."""
     rnd = get_round(session, round_id)
     query = select(RoundEntry, Factory).join(Factory, Factory.pk == RoundEntry.factory_pk).where(
         RoundEntry.round_pk == rnd.pk).order_by(RoundEntry.pk)
@@ -191,6 +194,10 @@ def entries(session: Session, who: Principal, round_id: str, *, removals=False, 
         query = query.where(RoundEntry.removal.is_not(None))
     if flags:
         query = query.where(RoundEntry.flags != "")
+    if after:
+        query = query.where(RoundEntry.pk > after)
+    if limit:
+        query = query.limit(limit)
     rows = session.execute(query).all()
     resolved: dict = {}
     if flags and rows:
@@ -200,7 +207,8 @@ def entries(session: Session, who: Principal, round_id: str, *, removals=False, 
                 resolved.setdefault(r.evaluation_id, {})[r.flag] = r.resolution
     return {"round": rnd.id, "items": [{"uscc": f.uscc, "name": f.name, "region": f.region, "sector": f.sector,
                                         **entry_dict(e, rnd.id), "resolutions": resolved.get(e.evaluation_id, {})}
-                                       for e, f in rows]}
+                                       for e, f in rows],
+            "after": rows[-1][0].pk if limit and len(rows) == limit else None}
 
 
 def authority_view(session: Session, who: Principal, code: str) -> dict:

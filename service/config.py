@@ -24,11 +24,17 @@ class Settings:
     secret_key: str | None = None  # signs the pages' session cookies; when unset, read from (or made in) the file
     secret_key_file: Path | None = None  # default: the user's state folder, never inside the checkout
     fault: str = ""  # test-only: "<audit action>[@n]" kills the process at that write (service/faults.py)
+    auth_failures_per_minute: int = 10  # failed sign-ins or tokens per client address, then 429 (0: no limit)
+    secure_cookies: bool = False  # Secure on the session cookie always, not only for requests that came over HTTPS
+    trusted_proxy: str = ""  # the reverse proxy's address: its X-Forwarded-For/-Proto name the client (serve only)
+    connection_limit: int = 500  # open connections served at once (serve only; waitress's default is 100)
+    channel_timeout: int = 30  # seconds a connection may send nothing before it is closed (serve only)
+    cleanup_interval: int = 5  # seconds between sweeps for such connections (serve only)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
-        """GF_DATABASE_URL (or DATABASE_URL), GF_POLICIES (or GREENFACTORY_POLICIES), GF_MAX_BODY_BYTES,
-        GF_MAX_DOCUMENT_BYTES, GF_SECRET_KEY, GF_SECRET_KEY_FILE (default under XDG_STATE_HOME or HOME), GF_FAULT."""
+        """GF_DATABASE_URL (or DATABASE_URL), GF_POLICIES (or GREENFACTORY_POLICIES),
+        and the variables of _ENV_FIELDS; the secret key file defaults to one under XDG_STATE_HOME or HOME."""
         env = os.environ if env is None else env
         out = cls(secret_key_file=_state_dir(env) / "secret_key")
         url = env.get("GF_DATABASE_URL") or env.get("DATABASE_URL")
@@ -37,16 +43,9 @@ class Settings:
         policies = env.get("GF_POLICIES") or env.get("GREENFACTORY_POLICIES")
         if policies:
             out = replace(out, policies_dir=Path(policies))
-        if env.get("GF_MAX_BODY_BYTES"):
-            out = replace(out, max_body_bytes=int(env["GF_MAX_BODY_BYTES"]))
-        if env.get("GF_MAX_DOCUMENT_BYTES"):
-            out = replace(out, max_document_bytes=int(env["GF_MAX_DOCUMENT_BYTES"]))
-        if env.get("GF_SECRET_KEY"):
-            out = replace(out, secret_key=env["GF_SECRET_KEY"])
-        if env.get("GF_SECRET_KEY_FILE"):
-            out = replace(out, secret_key_file=Path(env["GF_SECRET_KEY_FILE"]))
-        if env.get("GF_FAULT"):
-            out = replace(out, fault=env["GF_FAULT"])
+        for name, field, kind in _ENV_FIELDS:
+            if env.get(name):
+                out = replace(out, **{field: kind(env[name])})
         return out
 
     def updated(self, overrides: dict | None) -> "Settings":
@@ -69,6 +68,25 @@ def _state_dir(env) -> Path:
     ~/.local/state/greenfactory, so that nothing secret is written inside the checkout."""
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
     return Path(base) / "greenfactory"
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+_ENV_FIELDS = (  # (variable, field, conversion)
+    ("GF_MAX_BODY_BYTES", "max_body_bytes", int),
+    ("GF_MAX_DOCUMENT_BYTES", "max_document_bytes", int),
+    ("GF_SECRET_KEY", "secret_key", str),
+    ("GF_SECRET_KEY_FILE", "secret_key_file", Path),
+    ("GF_FAULT", "fault", str),
+    ("GF_AUTH_FAILURES_PER_MINUTE", "auth_failures_per_minute", int),
+    ("GF_SECURE_COOKIES", "secure_cookies", _flag),
+    ("GF_TRUSTED_PROXY", "trusted_proxy", str),
+    ("GF_CONNECTION_LIMIT", "connection_limit", int),
+    ("GF_CHANNEL_TIMEOUT", "channel_timeout", int),
+    ("GF_CLEANUP_INTERVAL", "cleanup_interval", int),
+)
 
 
 def sqlalchemy_url(url: str) -> str:

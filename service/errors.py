@@ -74,6 +74,10 @@ class Unprocessable(ApiError):
     status = 422
 
 
+class TooManyRequests(ApiError):
+    status = 429
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """What a refusal says, before it is rendered as JSON or as a page. message_zh is the Chinese sentence where
@@ -98,6 +102,8 @@ HTTP_CODES = {
           "The request body is larger than this service accepts: send a smaller body."),
     422: ("request.invalid", "请求体缺少应有的字段：请查看问题列表。",
           "The request body does not have the expected fields: see the issues."),
+    431: ("request.headers.too_large", "请求头过大：请减少或缩短请求头。",
+          "The request's headers are too large: send fewer or shorter ones."),
 }
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)  # connection lost or refused, pool exhausted
 

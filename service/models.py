@@ -128,3 +128,15 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class PageSession(Base):
+    """A signed-in page session: the signed cookie holds a random id, this row its sha256. Signing out deletes the
+    row, so a cookie copied before then is refused afterwards; so is one past expires_at."""
+
+    __tablename__ = "page_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("tokens.id"))
+    created_at: Mapped[str] = mapped_column(String(32), default=now)
+    expires_at: Mapped[str] = mapped_column(String(32), index=True)

@@ -1,10 +1,15 @@
 """The HTTP API: flask-smorest blueprints under /api/v1, /healthz, and the offline API docs."""
 from __future__ import annotations
 
-from flask import Flask, send_from_directory
+import base64
+import hashlib
+import re
+
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from ..http import PAGE_CSP, protect_html
 from ..schemas import Problem
 from . import evaluations, health, policies
 from .problem_docs import ProblemContentType
@@ -45,6 +50,23 @@ def _docs_asset(filename: str):
     return send_from_directory(swagger_ui_path, filename, max_age=3600)
 
 
+DOCS_ENDPOINTS = frozenset({"api-docs.openapi_swagger_ui", "docs_assets"})
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def _protect_docs(response: Response) -> Response:
+    """The pages' headers on the API docs. flask-smorest's Swagger UI page starts the UI with one inline script:
+    the policy admits exactly that script, by its hash, and no other."""
+    if request.endpoint not in DOCS_ENDPOINTS:
+        return response
+    csp = PAGE_CSP
+    if response.mimetype == "text/html":
+        hashes = [base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+                  for script in _INLINE_SCRIPT.findall(response.get_data(as_text=True))]
+        csp += "; script-src 'self'" + "".join(f" 'sha256-{h}'" for h in hashes)
+    return protect_html(response, csp)
+
+
 def init_app(app: Flask) -> Api:
     app.config.update(api_config())
     api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType()]})
@@ -56,4 +78,5 @@ def init_app(app: Flask) -> Api:
     api.register_blueprint(documents.blp, url_prefix="/api/v1")
     api.register_blueprint(health.blp)
     app.add_url_rule(DOCS_ASSETS + "<path:filename>", endpoint="docs_assets", view_func=_docs_asset)
+    app.after_request(_protect_docs)
     return api

@@ -36,6 +36,11 @@ class FactoryQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+class PageQuery(Schema):
+    after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
 class RoundRequest(Schema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}[0-9A-Za-z._-]{0,11}$"),
                        metadata={"example": "2026"})
@@ -89,11 +94,16 @@ def list_factories(query: dict):
     with _services().db.read() as session:
         rows = views.list_factories(session, principal(), region=query.get("region"), sector=query.get("sector"),
                                     after=query.get("after"), limit=query["limit"])
-    following = None
-    if len(rows) == query["limit"]:
-        args = {k: v for k, v in request.args.items() if k != "after"}
-        following = url_for("cohorts.list_factories", **args, after=rows[-1].pk)
-    return jsonify({"items": [views.factory_dict(f) for f in rows], "next": following})
+    following = rows[-1].pk if len(rows) == query["limit"] else None
+    return jsonify({"items": [views.factory_dict(f) for f in rows], "next": _next_page(following)})
+
+
+def _next_page(after: int | None, **values) -> str | None:
+    """The address of the next page: this request's, with the cursor moved to after; None on the last page."""
+    if after is None:
+        return None
+    args = {k: v for k, v in request.args.items() if k != "after"}
+    return url_for(request.endpoint, **values, **args, after=after)
 
 
 @blp.route("/factories/<uscc>", methods=["GET"])
@@ -181,21 +191,29 @@ def what_it_takes(query: dict, round_id: str, uscc: str):
 
 
 @blp.route("/rounds/<round_id>/removals", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, Body)
 @access(REVIEWER, AUTHORITY)
-def removals(round_id: str):
-    """Existing factories flagged for removal: a failed gate, or the bottom 5 % three rounds in a row."""
-    with _services().db.read() as session:
-        return jsonify(views.entries(session, principal(), round_id, removals=True))
+def removals(query: dict, round_id: str):
+    """Existing factories flagged for removal: a failed gate, or the bottom 5 % three rounds in a row. Paged: follow
+    `next`."""
+    return _entries_page(query, round_id, removals=True)
 
 
 @blp.route("/rounds/<round_id>/flags", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, Body)
 @access(REVIEWER, AUTHORITY)
-def flags(round_id: str):
-    """Entries with plausibility flags for review, and their resolutions so far."""
+def flags(query: dict, round_id: str):
+    """Entries with plausibility flags for review, and their resolutions so far. Paged: follow `next`."""
+    return _entries_page(query, round_id, flags=True)
+
+
+def _entries_page(query: dict, round_id: str, **which):
     with _services().db.read() as session:
-        return jsonify(views.entries(session, principal(), round_id, flags=True))
+        page = views.entries(session, principal(), round_id, after=query.get("after"), limit=query["limit"], **which)
+    following = page.pop("after")
+    return jsonify({**page, "next": _next_page(following, round_id=round_id)})
 
 
 @blp.route("/rounds/<round_id>/approvals", methods=["POST"])

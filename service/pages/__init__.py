@@ -11,9 +11,11 @@ import os
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, g, make_response, render_template, request
+from flask import Blueprint, Flask, Response, g, has_request_context, make_response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 
 from ..errors import Problem
+from ..http import protect_html
 from . import i18n, signin
 
 blp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
@@ -38,12 +40,16 @@ def _before() -> None:
 
 @blp.after_request
 def _headers(response):
-    # pages load only what this service serves; inline styles are used for the bars and charts
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:;"
-                                " style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    return protect_html(response)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Secure on the session cookie when the request came over HTTPS (behind a trusted proxy, as its
+    X-Forwarded-Proto says), or always with the secure_cookies setting: a cookie set over HTTPS is never sent back
+    over plain HTTP, where anyone on the path could read it."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
 def error_page(found: Problem) -> Response:
@@ -97,7 +103,9 @@ def init_app(app: Flask) -> None:
 
     app.secret_key = _secret_key(app)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=app.extensions["greenfactory"].settings.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=8))
+    app.session_interface = _SessionInterface()
     app.jinja_env.globals.update(tr=i18n.tr, lang=i18n.lang, csrf_token=signin.csrf_token, principal=signin.current,
                                  NAV=NAV, VIEWS=app.view_functions, ROLE_NAMES=ROLE_NAMES)
     app.register_blueprint(blp)

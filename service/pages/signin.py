@@ -1,23 +1,30 @@
 """Sign-in for the pages, with the API's tokens and the API's role and region rules.
 
-Signing in checks the token once and keeps only its id in Flask's signed session cookie (HttpOnly, SameSite=Lax);
-every page request looks the id up again, so revoking a token signs its pages out too. Forms carry a per-session
-CSRF token.
+Signing in checks the token once and opens a server-side session (service.models.PageSession); Flask's signed
+cookie (HttpOnly, SameSite=Lax, Secure over HTTPS) holds only the session's random id. Every page request looks the
+session and its token up again, so signing out (which deletes the session) or revoking the token ends it, even for
+a copy of the cookie. Forms carry a per-session CSRF token.
 """
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+from datetime import datetime, timezone
 from functools import wraps
 from typing import Callable
+from urllib.parse import unquote, urlsplit
 
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for)
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select
 
+from .. import throttle
 from ..auth import ROLES, Principal, _SHAPE, secret_digest
-from ..models import Token
+from ..models import PageSession, Token, now
 
 CSRF_FIELD = "csrf_token"
+SESSION_ID = "sid"  # the cookie's key for the server-side session id (service.models.PageSession)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")  # controls and spaces: no local path here has one unencoded
 
 
 def _lookup(**where) -> Token | None:
@@ -31,15 +38,53 @@ def _lookup(**where) -> Token | None:
         return row
 
 
+def _session_token(sid: str):
+    """The live token of a page session id: None once it was signed out, expired, or its token revoked."""
+    db = current_app.extensions["greenfactory"].db
+    with db.engine.connect() as connection:
+        return connection.execute(_SESSION_LOOKUP, {"digest": secret_digest(sid), "now": now()}).first()
+
+
+_SESSION_LOOKUP = (select(Token.id, Token.role, Token.region, Token.enterprise)
+                   .join(PageSession, PageSession.token_id == Token.id)
+                   .where(PageSession.id_sha256 == bindparam("digest"), PageSession.expires_at > bindparam("now"),
+                          Token.revoked_at.is_(None)))
+
+
+def _open_session(token_id: str) -> str:
+    """A new server-side session for token_id, and its id for the cookie; expired sessions are swept here."""
+    sid = secrets.token_urlsafe(32)
+    started = datetime.now(timezone.utc)
+    ends = started + current_app.permanent_session_lifetime
+    with current_app.extensions["greenfactory"].db.write() as s:
+        s.execute(delete(PageSession).where(PageSession.expires_at <= now()))
+        s.add(PageSession(id_sha256=secret_digest(sid), token_id=token_id, created_at=now(),
+                          expires_at=ends.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+    return sid
+
+
+def _close_session(sid: str) -> None:
+    with current_app.extensions["greenfactory"].db.write() as s:
+        s.execute(delete(PageSession).where(PageSession.id_sha256 == secret_digest(sid)))
+
+
 def current() -> Principal | None:
-    """The signed-in principal, or None (also when its token was revoked since)."""
+    """The signed-in principal, or None (also when the session was signed out or its token revoked since)."""
     if "page_principal" not in g:
-        token_id = session.get("token")
-        row = _lookup(id=token_id) if token_id else None
-        if token_id and row is None:
-            session.pop("token", None)
+        sid = session.get(SESSION_ID)
+        row = _session_token(sid) if isinstance(sid, str) else None
+        if sid and row is None:
+            session.pop(SESSION_ID, None)
         g.page_principal = Principal(row.id, row.role, row.region, row.enterprise) if row else None
     return g.page_principal
+
+
+def _fresh_session() -> None:
+    """Nothing from the session before carries over but the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def page(*roles: str) -> Callable:
@@ -80,10 +125,18 @@ def check_csrf() -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an absolute or protocol-relative address (open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.home")
+    """Only a path on this site, else the home page. Browsers drop tabs and newlines from a Location and read a
+    backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would leave the site: any control character
+    or backslash, a scheme or a host, raw or percent-decoded, sends the user home instead (a newline would also
+    make the redirect itself fail)."""
+    if not target:
+        return url_for("pages.home")
+    for form in (target, unquote(target)):
+        parts = urlsplit(form)
+        if (not form.startswith("/") or form.startswith("//") or "\\" in form or _CONTROL.search(form)
+                or parts.scheme or parts.netloc):
+            return url_for("pages.home")
+    return target
 
 
 def register(blp: Blueprint) -> None:
@@ -91,23 +144,22 @@ def register(blp: Blueprint) -> None:
     def signin():
         error = None
         if request.method == "POST":
+            throttle.check()
             secret = (request.form.get("token") or "").strip()
             row = _lookup(secret_sha256=secret_digest(secret)) if _SHAPE.fullmatch(secret) else None
             if row is not None:
-                lang = session.get("lang")
-                session.clear()  # a new session on sign-in: nothing from before it carries over but the language
-                if lang:
-                    session["lang"] = lang
+                _fresh_session()
                 session.permanent = True
-                session["token"] = row.id
+                session[SESSION_ID] = _open_session(row.id)
                 return redirect(_safe_next(request.form.get("next")))
+            throttle.failed("page.signin.failed")
             error = "unknown"
         return render_template("signin.html", error=error, next=request.values.get("next", "")), (401 if error else 200)
 
     @blp.route("/signout", methods=["POST"])
     def signout():
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        sid = session.get(SESSION_ID)
+        if isinstance(sid, str):
+            _close_session(sid)  # on the server: a copy of this cookie is refused from now on
+        _fresh_session()
         return redirect(url_for("pages.signin"))
