@@ -49,7 +49,7 @@ class _ProblemErrorTask(ErrorTask):
     def execute(self):
         error = self.request.error
         title = HTTPStatus(error.code).phrase
-        code, message = HTTP_CODES.get(error.code, (f"http.{error.code}", title))
+        code, _zh, message = HTTP_CODES.get(error.code, (f"http.{error.code}", "", title))
         body = json.dumps({"type": f"urn:greenfactory:problem:{code}", "title": title,
                            "status": error.code, "code": code, "detail": message,
                            "instance": getattr(self.request, "path", "") or "", "request_id": None, "issues": []},
