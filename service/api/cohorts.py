@@ -70,6 +70,7 @@ def _rows() -> list[dict]:
 
 
 @blp.route("/factories", methods=["POST"])
+@blp.doc(operationId="importFactories")
 @blp.doc(**TABLE_BODY)
 @blp.response(200, Body)
 @blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
@@ -81,6 +82,7 @@ def import_factories():
 
 
 @blp.route("/factories", methods=["GET"])
+@blp.doc(operationId="listFactories")
 @blp.arguments(FactoryQuery, location="query")
 @blp.response(200, Body)
 @access(*READERS)
@@ -97,6 +99,7 @@ def list_factories(query: dict):
 
 
 @blp.route("/factories/<uscc>", methods=["GET"])
+@blp.doc(operationId="getFactory")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
 @access(*READERS)
@@ -107,6 +110,7 @@ def get_factory(uscc: str):
 
 
 @blp.route("/rounds", methods=["POST"])
+@blp.doc(operationId="createRound")
 @blp.arguments(RoundRequest)
 @blp.response(201, Body)
 @blp.alt_response(409, schema=Problem)
@@ -120,6 +124,7 @@ def create_round(args: dict):
 
 
 @blp.route("/rounds", methods=["GET"])
+@blp.doc(operationId="listRounds")
 @blp.response(200, Body)
 @access(*EVERYONE)
 def list_rounds():
@@ -129,6 +134,7 @@ def list_rounds():
 
 
 @blp.route("/rounds/<round_id>/submissions", methods=["POST"])
+@blp.doc(operationId="importRoundSubmissions")
 @blp.doc(**TABLE_BODY)
 @blp.response(200, Body)
 @blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
@@ -140,6 +146,7 @@ def import_submissions(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/run", methods=["POST"])
+@blp.doc(operationId="runRound")
 @blp.response(200, Body)
 @blp.alt_response(409, schema=Problem)
 @access(POLICY_ADMIN)
@@ -149,6 +156,7 @@ def run_round(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/baselines", methods=["GET"])
+@blp.doc(operationId="getRoundBaselines")
 @blp.response(200, Body)
 @access(*EVERYONE)
 def round_baselines(round_id: str):
@@ -158,6 +166,7 @@ def round_baselines(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/factories/<uscc>/benchmark", methods=["GET"])
+@blp.doc(operationId="getBenchmark")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
 @access(*READERS)
@@ -169,6 +178,7 @@ def benchmark(round_id: str, uscc: str):
 
 
 @blp.route("/rounds/<round_id>/factories/<uscc>/what-it-takes", methods=["GET"])
+@blp.doc(operationId="getWhatItTakes")
 @blp.arguments(TargetQuery, location="query")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
@@ -181,6 +191,7 @@ def what_it_takes(query: dict, round_id: str, uscc: str):
 
 
 @blp.route("/rounds/<round_id>/removals", methods=["GET"])
+@blp.doc(operationId="listRemovals")
 @blp.response(200, Body)
 @access(REVIEWER, AUTHORITY)
 def removals(round_id: str):
@@ -190,6 +201,7 @@ def removals(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/flags", methods=["GET"])
+@blp.doc(operationId="listFlags")
 @blp.response(200, Body)
 @access(REVIEWER, AUTHORITY)
 def flags(round_id: str):
@@ -199,6 +211,7 @@ def flags(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/approvals", methods=["POST"])
+@blp.doc(operationId="recordApproval")
 @blp.arguments(ApprovalRequest)
 @blp.response(201, Body)
 @blp.alt_response(409, schema=Problem)
@@ -211,6 +224,7 @@ def record_approval(args: dict, round_id: str):
 
 
 @blp.route("/evaluations/<evaluation_id>/resolutions", methods=["POST"])
+@blp.doc(operationId="resolveFlag")
 @blp.arguments(ResolutionRequest)
 @blp.response(201, Body)
 @blp.alt_response(404, schema=Problem)

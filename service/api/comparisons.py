@@ -94,6 +94,7 @@ def _store():
 
 
 @blp.route("/policies/diff", methods=["GET"])
+@blp.doc(operationId="getPolicyDiff")
 @blp.arguments(DiffQuery, location="query")
 @blp.response(200, PolicyDiff)
 @blp.alt_response(404, schema=Problem, description="No such version this token may read")
@@ -105,6 +106,7 @@ def policy_diff(query: dict):
 
 
 @blp.route("/comparisons", methods=["POST"])
+@blp.doc(operationId="createComparison")
 @blp.arguments(ComparisonRequest)
 @blp.response(200, Comparison)
 @blp.alt_response(403, schema=Problem, description="The submission is not the token's enterprise's or region's")
@@ -121,6 +123,7 @@ def create_comparison(args: dict):
 
 
 @blp.route("/impact", methods=["POST"])
+@blp.doc(operationId="createImpact")
 @blp.arguments(ImpactRequest)
 @blp.response(200, Impact)
 @blp.alt_response(403, schema=Problem, description="Outside the token's region, or an enterprise token")

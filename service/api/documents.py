@@ -57,6 +57,7 @@ def dump(upload, content_size: int, media_type: str) -> dict:
 
 
 @blp.route("/documents", methods=["POST"])
+@blp.doc(operationId="uploadDocument")
 @blp.arguments(DocumentForm, location="files")
 @blp.response(201, Document, description="Stored: the bytes were new, or new to this enterprise")
 @blp.alt_response(200, schema=Document, description="This enterprise had already uploaded these bytes: its first"
@@ -82,6 +83,7 @@ def upload_document(files: dict):
 
 
 @blp.route("/documents/<sha256>", methods=["GET"])
+@blp.doc(operationId="getDocument")
 @blp.doc(responses={"200": {"description": "The document's bytes, as uploaded; its name in Content-Disposition",
                             "content": {t: {"schema": {"type": "string", "format": "binary"}}
                                         for t in documents.EXTENSIONS}}})
