@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from .json_schemas import ref
+
 REF = r"^[a-z0-9][a-z0-9-]{0,63}(@[0-9A-Za-z][0-9A-Za-z._-]{0,39})?$"
 ROW_ID = validate.Range(min=1, max=2**63 - 1)  # a cursor is a row id: a 64-bit integer in SQLite and PostgreSQL
 
@@ -67,7 +69,8 @@ class EvaluationRequest(Schema):
     policy = fields.String(required=True, validate=validate.Regexp(REF),
                            metadata={"example": "green-factory@2025.1",
                                      "description": "id@version of a published version; a bare id means its latest"})
-    submission = fields.Dict(required=True, metadata={"description": "the self-report, as schemas/submission.schema.json"})
+    submission = fields.Dict(required=True, metadata={"description": "the self-report, as schemas/submission.schema.json",
+                                                      **ref("Submission")})
 
 
 class Evaluation(Schema):
@@ -75,8 +78,9 @@ class Evaluation(Schema):
     created_at = fields.String()
     created_by = fields.String()
     policy = fields.Nested(PolicyStamp)
-    submission = fields.Raw(metadata={"type": "object"})
-    outcome = fields.Raw(metadata={"type": "object", "description": "scores, decision and trace; decimals as strings"})
+    submission = fields.Raw(metadata={"description": "the self-report as received", **ref("Submission")})
+    outcome = fields.Raw(metadata={"description": "scores, decision and trace, as schemas/outcome.schema.json;"
+                                                  " decimals as strings", **ref("Outcome")})
 
 
 class EvaluationSummary(Schema):

@@ -11,6 +11,7 @@ from .problem_docs import ProblemContentType
 from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
 from . import comparisons  # issue 5: policy diffs, comparisons, impact
 from . import documents  # issue 7: supporting documents
+from ..json_schemas import components
 
 DOCS_ASSETS = "/api/v1/docs/assets/"
 SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "gf_… tokens from `greenfactory token create`"}}
@@ -48,6 +49,8 @@ def _docs_asset(filename: str):
 def init_app(app: Flask) -> Api:
     app.config.update(api_config())
     api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType()]})
+    for name, schema in components().items():  # the submission and outcome, as schemas/ publishes them
+        api.spec.components.schema(name, schema)
     for blueprint in (policies.blp, evaluations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     for blueprint in (cohorts.blp, authorities.blp):

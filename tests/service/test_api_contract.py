@@ -3,9 +3,16 @@ operationId, the outcome and the submission typed by the JSON Schemas in schemas
 the server enforces. The document does not depend on the database: SQLite only."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from jsonschema import Draft202012Validator
+from service_helpers import evaluate
+from sqlalchemy import select
+
+from service.models import Evaluation
+from tests.support import ROOT
 
 METHODS = ("get", "put", "post", "delete", "patch")
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -33,3 +40,41 @@ def test_every_operation_has_a_unique_camel_case_operation_id(doc):
     assert named[("/api/v1/evaluations", "get")] == "listEvaluations"
     assert named[("/api/v1/evaluations/{evaluation_id}", "get")] == "getEvaluation"
     assert named[("/api/v1/evaluations/{evaluation_id}/replay", "get")] == "replayEvaluation"
+
+
+def errors(name: str, data: dict) -> list[str]:
+    """Where data breaks schemas/<name>.schema.json, the schema published in the document."""
+    validator = Draft202012Validator(json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text("utf-8")))
+    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
+
+
+def test_every_stored_outcome_of_a_demo_population_has_the_published_shape(make_app):
+    from service import demo
+
+    app = make_app()
+    demo.load(app.extensions["greenfactory"].store, factories=40, seed=5, say=lambda _: None)
+    with app.extensions["greenfactory"].db.read() as session:
+        outcomes = [json.loads(blob) for blob in session.execute(select(Evaluation.outcome)).scalars()]
+    assert len(outcomes) > 40
+    assert {o["decision"]["eligible"] for o in outcomes} >= {True, False}  # both branches of the decision
+    assert [(n, e) for n, o in enumerate(outcomes) for e in errors("outcome", o)] == []
+
+
+def test_every_response_carrying_an_outcome_has_the_published_shape(client, tokens):
+    created = evaluate(client, tokens["enterprise"])
+    assert created.status_code == 201
+    read = client.get(f"/api/v1/evaluations/{created.json['id']}", headers=tokens["reviewer"])
+    assert read.status_code == 200
+    for body in (created.json, read.json):
+        assert errors("outcome", body["outcome"]) == []
+        assert errors("submission", body["submission"]) == []
+
+
+def test_the_document_types_submissions_and_outcomes_by_the_published_schemas(doc):
+    schemas = doc["components"]["schemas"]
+    assert schemas["Evaluation"]["properties"]["outcome"]["allOf"] == [{"$ref": "#/components/schemas/Outcome"}]
+    assert schemas["Evaluation"]["properties"]["submission"]["allOf"] == [{"$ref": "#/components/schemas/Submission"}]
+    assert set(schemas["Outcome"]["required"]) >= {"policy", "policy_digest", "score", "decision", "gates", "rules"}
+    assert schemas["OutcomeStep"]["properties"]["points"]["nullable"] is True
+    refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(doc))
+    assert set(refs) <= set(schemas)  # every reference resolves
