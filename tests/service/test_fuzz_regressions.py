@@ -3,7 +3,7 @@ with a stable code, and nothing is stored or changed by it. On SQLite and Postgr
 from __future__ import annotations
 
 from cohort_helpers import CSV
-from service_helpers import counts
+from service_helpers import counts, submission
 
 from service.cohort_models import Round
 
@@ -51,3 +51,12 @@ def test_a_multipart_part_without_a_name_is_refused(app, client, tokens):
                         headers=tokens["enterprise"])
         assert (r.status_code, r.json["code"]) == (400, "request.form.unnamed")
     assert counts(app) == before
+
+
+def test_an_impact_over_submissions_without_any_evidence_is_answered(client, tokens):
+    """The population's shape check unpacked the documents of the rows: with none at all, a ValueError (a 500)."""
+    bare = {key: value for key, value in submission().items() if key not in ("evidence", "cases")}
+    r = client.post("/api/v1/impact", json={"from": "green-factory@2025.1", "to": "green-factory@2026.1",
+                                            "submissions": [bare]}, headers=tokens["policy_admin"])
+    assert r.status_code == 200, r.json
+    assert r.json["population"]["rows"] == 1
