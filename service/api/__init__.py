@@ -7,6 +7,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ..schemas import Problem
 from . import evaluations, health, policies
+from .contract_docs import ContractDetails
 from .problem_docs import ProblemContentType
 from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
 from . import comparisons  # issue 5: policy diffs, comparisons, impact
@@ -48,7 +49,7 @@ def _docs_asset(filename: str):
 
 def init_app(app: Flask) -> Api:
     app.config.update(api_config())
-    api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType()]})
+    api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType(), ContractDetails()]})
     for name, schema in components().items():  # the submission and outcome, as schemas/ publishes them
         api.spec.components.schema(name, schema)
     for blueprint in (policies.blp, evaluations.blp):

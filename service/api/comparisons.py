@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 from .. import comparisons
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..http import body
-from ..schemas import REF, Problem
+from ..json_schemas import ref
+from ..schemas import REF, UUID, Problem
 
 blp = Blueprint("comparisons", __name__, description="Policy changes: diffs, comparisons, impact")
 EVERYONE = (ENTERPRISE, REVIEWER, AUTHORITY, POLICY_ADMIN)
@@ -53,8 +54,13 @@ class PolicyDiff(Schema):
 class ComparisonRequest(Schema):
     before = fields.String(required=True, data_key="from", **_REF)
     after = fields.String(required=True, data_key="to", **_REF)
-    submission = fields.Dict(metadata={"description": "a self-report (schemas/submission.schema.json); or:"})
-    evaluation = fields.String(metadata={"description": "the id of a stored evaluation, whose submission is compared"})
+    submission = fields.Dict(metadata={"description": "a self-report (schemas/submission.schema.json); or:",
+                                       **ref("Submission")})
+    evaluation = fields.String(validate=validate.Regexp(UUID),
+                               metadata={"description": "the id of a stored evaluation, whose submission is compared"})
+
+    class Meta:
+        openapi = {"oneOf": [{"required": ["submission"]}, {"required": ["evaluation"]}]}  # comparisons.comparison's
 
 
 class Comparison(Loose):
@@ -77,8 +83,9 @@ class ImpactRequest(Schema):
     filter = fields.Nested(ImpactFilter, metadata={"description": "which stored submissions (the latest of each"
                                                                   " enterprise and period); the default"})
     submissions = fields.List(fields.Dict(), validate=validate.Length(max=comparisons.INLINE_LIMIT),
-                              metadata={"description": "or: the submissions themselves"})
-    movers = fields.Integer(load_default=20, validate=validate.Range(min=0, max=200))
+                              metadata={"description": "or: the submissions themselves; one that does not validate is"
+                                                       " counted under population.refused with its issues, not refused"})
+    movers = fields.Integer(strict=True, load_default=20, validate=validate.Range(min=0, max=200))
     grade_by = fields.String(load_default="sector", validate=validate.OneOf(["sector", "all"]),
                              metadata={"description": "rank for grades among a sector's rows (as rounds do) or all"})
 

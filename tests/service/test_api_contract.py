@@ -8,7 +8,7 @@ import re
 
 import pytest
 from jsonschema import Draft202012Validator
-from service_helpers import evaluate
+from service_helpers import NINGBO_USCC, evaluate
 from sqlalchemy import select
 
 from service.models import Evaluation
@@ -78,3 +78,29 @@ def test_the_document_types_submissions_and_outcomes_by_the_published_schemas(do
     assert schemas["OutcomeStep"]["properties"]["points"]["nullable"] is True
     refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(doc))
     assert set(refs) <= set(schemas)  # every reference resolves
+
+
+def test_every_path_parameter_has_the_pattern_the_server_checks(doc, client, tokens):
+    parameters = [(path, p) for path, item in doc["paths"].items() for p in item.get("parameters", [])
+                  if p["in"] == "path"]
+    assert len(parameters) > 20 and all("pattern" in p["schema"] for _, p in parameters)
+    # refused when outside the pattern: a malformed policy id and document key as 400, an unknown id as 404
+    r = client.get("/api/v1/policies/Green_Factory/versions", headers=tokens["reviewer"])
+    assert (r.status_code, r.json["code"]) == (400, "policy.ref.malformed")
+    r = client.get("/api/v1/documents/00", headers=tokens["reviewer"])
+    assert (r.status_code, r.json["code"]) == (400, "document.sha256.malformed")
+
+
+def test_the_request_bodies_say_what_the_server_refuses(doc, client, tokens):
+    schemas = doc["components"]["schemas"]
+    assert schemas["ComparisonRequest"]["oneOf"] == [{"required": ["submission"]}, {"required": ["evaluation"]}]
+    body = {"from": "green-factory@2025.1", "to": "green-factory@2026.1"}
+    r = client.post("/api/v1/comparisons", json=body, headers=tokens["reviewer"])  # neither of the two
+    assert (r.status_code, r.json["code"]) == (422, "request.comparison.subject")
+    table = doc["paths"]["/api/v1/factories"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert table["oneOf"][0]["required"] == ["rows"] and table["oneOf"][1]["minItems"] == 1
+    r = client.post("/api/v1/rounds/2026/approvals", json={"uscc": NINGBO_USCC, "approved": "yes"},
+                    headers=tokens["authority"])  # a boolean is true or false, not "yes"
+    assert (r.status_code, r.json["code"], r.json["issues"][0]["path"]) == (422, "request.invalid", "$.approved")
+    r = client.post("/api/v1/impact", json={**body, "submissions": [], "movers": 2.5}, headers=tokens["reviewer"])
+    assert (r.status_code, r.json["issues"][0]["path"]) == (422, "$.movers")
