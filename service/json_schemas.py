@@ -25,7 +25,7 @@ def component_name(owner: str, definition: str) -> str:
     return owner + "".join(part.capitalize() for part in definition.split("_"))
 
 
-def _type(value, node: dict) -> dict:
+def _type(value) -> dict:
     if isinstance(value, str):
         return {"type": value}
     kinds = [k for k in value if k != "null"]
@@ -48,7 +48,7 @@ def convert(node, owner: str):
         if key not in KEYWORDS:
             raise ValueError(f"{owner}: {key} has no OpenAPI 3.0 form")
         if key == "type":
-            out.update(_type(value, node))
+            out.update(_type(value))
         elif key == "$ref":
             out[key] = COMPONENTS + component_name(owner, value.removeprefix("#/$defs/"))
         elif key == "properties":
