@@ -33,7 +33,8 @@ def table_body(row: dict, columns: str) -> dict:
 
 
 # cells are read as text whatever their type (a CSV's are text): only text's own constraints are declared
-FACTORY_ROW = {"type": "object", "description": "a factory; other columns are ignored", "required": ["uscc", "name", "region"],
+FACTORY_ROW = {"type": "object", "description": "a factory; other columns are ignored",
+               "required": ["uscc", "name", "region"],
                "properties": {"uscc": {"pattern": USCC}, "name": {"minLength": 1}, "region": {"pattern": REGION},
                               "sector": {"description": "a sector id; general when empty"},
                               **{year: {"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": True,
@@ -81,7 +82,8 @@ class ApprovalRequest(Schema):
 class ResolutionRequest(Schema):
     flag = fields.String(required=True, metadata={"example": "implausible_range:water_reuse_rate"})
     resolution = fields.String(required=True, validate=validate.OneOf(["confirmed", "corrected"]))
-    corrected_by = fields.String(validate=validate.Regexp(UUID), metadata={"description": "the evaluation of the corrected submission (corrected)"})
+    corrected_by = fields.String(validate=validate.Regexp(UUID),
+                                 metadata={"description": "the evaluation of the corrected submission (corrected)"})
     note = fields.String(load_default="")
 
 

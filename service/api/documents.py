@@ -22,9 +22,12 @@ class DocumentForm(Schema):
 
     file = Upload(required=True, metadata={"description": "The document (PDF, PNG, JPEG, XLSX, DOCX or OFD), with"
                                                           " its file name; its type is read from its bytes"})
-    sha256 = fields.String(metadata={"pattern": r"^\s*([sS][hH][aA]256:)?([0-9a-fA-F]{64})?\s*$", "description": "The SHA-256 the client computed, 64 hex digits: the upload is"
+    # the patterns of what documents.expected_hash and upload_region read (around spaces; empty means not given)
+    sha256 = fields.String(metadata={"pattern": r"^\s*([sS][hH][aA]256:)?([0-9a-fA-F]{64})?\s*$",
+                                     "description": "The SHA-256 the client computed, 64 hex digits: the upload is"
                                                     " refused when the bytes received do not match it"})
-    region = fields.String(metadata={"pattern": r"^\s*([0-9]{6})?\s*$", "description": "GB/T 2260 code of the factory's region; only for an enterprise"
+    region = fields.String(metadata={"pattern": r"^\s*([0-9]{6})?\s*$",
+                                     "description": "GB/T 2260 code of the factory's region; only for an enterprise"
                                                     " without a registered factory, whose region is used otherwise"})
 
     class Meta:
