@@ -36,6 +36,13 @@ def ImportInvalid(issues: tuple) -> Unprocessable:  # noqa: N802 - raised like a
     return Unprocessable("import.invalid", "Nothing was imported: fix every row listed, then send them all again.", issues)
 
 
+def _nonempty(rows: list[dict]) -> None:
+    """An import of no rows changes nothing, and an empty CSV usually means the wrong file: refused, saying so."""
+    if not rows:
+        raise ImportInvalid((Issue("import.empty", "The table has no data rows: send a header row and at least one"
+                                   " row under it.", ("rows",)),))
+
+
 def _in_scope(who: Principal, region: str) -> bool:
     return who.role in (POLICY_ADMIN, "system") or (who.region is not None and region.startswith(region_prefix(who.region)))
 
@@ -55,6 +62,7 @@ def _year(value, path: tuple, issues: list) -> int | None:
 
 def import_factories(store: PolicyStore, who: Principal, rows: list[dict]) -> dict:
     """Add or update factories by USCC: all rows or none. Authorities import within their region."""
+    _nonempty(rows)
     issues: list[Issue] = []
     clean, seen = [], set()
     for n, row in enumerate(rows):
@@ -132,6 +140,7 @@ def get_round(session: Session, round_id: str) -> Round:
 def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: list[dict]) -> dict:
     """Each row: {"submission": {...}} (or its JSON text), for an open round. Unknown enterprises are added as
     applicants. All rows or none; enterprises submit their own, authorities their region's."""
+    _nonempty(rows)
     with store.db.read() as session:
         rnd = get_round(session, round_id)
     if rnd.status != "open":
@@ -230,7 +239,7 @@ def run(store: PolicyStore, who: Principal, round_id: str, *, session: Session |
     version, cp = store.published(f"{rnd.policy_id}@{rnd.policy_version}")
     rows = session.execute(select(RoundEntry, Factory).join(Factory, Factory.pk == RoundEntry.factory_pk)
                            .where(RoundEntry.round_pk == rnd.pk).order_by(RoundEntry.pk)).all()
-    if not rows:  # nothing to rank, and an empty bulk insert would fail half-way into a 500
+    if not rows:  # a run closes the round for good: running it empty would close it with nothing in it
         raise Conflict("round.empty", f"Round {round_id} has no submissions: import them before running it.")
     members = [Member(f.uscc, e.role, f.authority, parse_submission(cp.policy, json.loads(e.submission))) for e, f in rows]
     stamp = now()

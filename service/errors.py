@@ -1,6 +1,6 @@
-"""Errors at the edge: every failure becomes a Problem, a status with a stable code, one sentence saying what to
-do, and any issues. One table (PROBLEMS) maps error classes to problems; the API renders a Problem as RFC 9457
-problem+json and the pages render the same Problem as an HTML page, so the two cannot drift apart.
+"""Errors at the edge: every failure becomes a Refusal, a status with a stable code, one sentence saying what to
+do, and any issues. One table (REFUSALS) maps error classes to refusals; the API renders a Refusal as RFC 9457
+problem+json and the pages render the same Refusal as an HTML page, so the two cannot drift apart.
 
 The engine raises values (PolicyInvalid, SubmissionInvalid, UnknownPolicy) and knows nothing of HTTP; the
 service raises ApiError subclasses. Nothing else in the service builds an error response.
@@ -79,7 +79,7 @@ class TooManyRequests(ApiError):
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Refusal:
     """What a refusal says, before it is rendered as JSON or as a page. message_zh is the Chinese sentence where
     the table has one; the API sends the English one as `detail`."""
 
@@ -108,55 +108,55 @@ HTTP_CODES = {
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)  # connection lost or refused, pool exhausted
 
 
-def _api_error(exc: ApiError) -> Problem:
-    return Problem(exc.status, exc.code, exc.message, issues=exc.issues, headers=exc.headers)
+def _api_error(exc: ApiError) -> Refusal:
+    return Refusal(exc.status, exc.code, exc.message, issues=exc.issues, headers=exc.headers)
 
 
-def _issue_list(exc: IssueList) -> Problem:
+def _issue_list(exc: IssueList) -> Refusal:
     if isinstance(exc, PolicyInvalid):
-        return Problem(422, "policy.invalid", "The policy does not validate: fix every issue listed, then upload it"
+        return Refusal(422, "policy.invalid", "The policy does not validate: fix every issue listed, then upload it"
                        " again.", "政策未通过校验：请逐条修正所列问题后重新上传。", exc.issues)
     if isinstance(exc, SubmissionInvalid):
-        return Problem(422, "submission.invalid", "The submission cannot be evaluated: fix every issue listed and"
+        return Refusal(422, "submission.invalid", "The submission cannot be evaluated: fix every issue listed and"
                        " submit again.", "该申报无法评价：请逐条修正所列问题后重新提交。", exc.issues)
-    return Problem(422, "invalid", "The input is not valid: see the issues.", "输入无效：请查看问题列表。", exc.issues)
+    return Refusal(422, "invalid", "The input is not valid: see the issues.", "输入无效：请查看问题列表。", exc.issues)
 
 
-def _unknown_policy(exc: UnknownPolicy) -> Problem:
-    return Problem(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
+def _unknown_policy(exc: UnknownPolicy) -> Refusal:
+    return Refusal(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
 
 
-def _http_exception(exc: HTTPException) -> Problem:
+def _http_exception(exc: HTTPException) -> Refusal:
     status = exc.code or 500
     if status == 400 and exc.description == "csrf":  # raised by the pages' CSRF check
-        return Problem(400, "page.csrf", "The form has expired or did not come from this site: open the page again"
+        return Refusal(400, "page.csrf", "The form has expired or did not come from this site: open the page again"
                        " and resubmit.", "表单已过期或并非来自本站：请重新打开页面后再提交。")
     code, zh, en = HTTP_CODES.get(status, (f"http.{status}", "", exc.description or _title(status)))
     headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
-    return Problem(status, code, en, zh, tuple(_webargs_issues(getattr(exc, "data", None) or {})), headers)
+    return Refusal(status, code, en, zh, tuple(_webargs_issues(getattr(exc, "data", None) or {})), headers)
 
 
-def _database_unavailable(exc: Exception) -> Problem:
+def _database_unavailable(exc: Exception) -> Refusal:
     """The database is down, restarting, or dropped the connection: the transaction was rolled back, and the pool
     reconnects (pool_pre_ping) once it is back, so the client only needs to try again."""
     cause = getattr(exc, "orig", None) or exc
     log.warning("request %s: database unavailable: %s %s: %s: %s", g.get("request_id"), request.method, request.path,
                 type(cause).__name__, (str(cause).strip().splitlines() or [""])[0])
-    return Problem(503, "database.unavailable", "The database cannot be reached at the moment: try again in a few"
+    return Refusal(503, "database.unavailable", "The database cannot be reached at the moment: try again in a few"
                    " seconds. A write cut off this way was rolled back, unless the connection broke just as it"
                    " committed: look for it before sending it again.",
                    "暂时无法连接数据库：请几秒后重试。被中断的写入已回滚；若连接恰在提交时断开，请先查询是否已保存再重新发送。",
                    headers={"Retry-After": "5"})
 
 
-def _unexpected(exc: Exception) -> Problem:
+def _unexpected(exc: Exception) -> Refusal:
     log.exception("request %s failed: %s %s", g.get("request_id"), request.method, request.path)
-    return Problem(500, "internal", "Something went wrong on our side; nothing was saved. Quote the request id if"
+    return Refusal(500, "internal", "Something went wrong on our side; nothing was saved. Quote the request id if"
                    " you report it.", "服务内部出错，未保存任何内容。如需反馈，请提供请求编号。")
 
 
 # error class -> its problem; the most specific class in the exception's MRO decides
-PROBLEMS: dict[type, Callable[..., Problem]] = {
+REFUSALS: dict[type, Callable[..., Refusal]] = {
     ApiError: _api_error,
     IssueList: _issue_list,
     UnknownPolicy: _unknown_policy,
@@ -166,10 +166,10 @@ PROBLEMS: dict[type, Callable[..., Problem]] = {
 }
 
 
-def problem_of(exc: Exception) -> Problem:
+def refusal_of(exc: Exception) -> Refusal:
     for cls in type(exc).__mro__:
-        if cls in PROBLEMS:
-            return PROBLEMS[cls](exc)
+        if cls in REFUSALS:
+            return REFUSALS[cls](exc)
     return _unexpected(exc)
 
 
@@ -215,7 +215,7 @@ def _webargs_issues(data: dict) -> list[dict]:
     return out
 
 
-PageRenderer = Callable[[Problem], Response]
+PageRenderer = Callable[[Refusal], Response]
 
 
 def init_app(app: Flask, page: PageRenderer, is_page: Callable[[], bool]) -> None:
@@ -223,10 +223,10 @@ def init_app(app: Flask, page: PageRenderer, is_page: Callable[[], bool]) -> Non
     problem+json for the rest. Register after flask-smorest's Api, whose HTTPException handler this replaces."""
 
     def handle(exc: Exception) -> Response:
-        found = problem_of(exc)
+        found = refusal_of(exc)
         if is_page():
             return page(found)
         return problem(found.status, found.code, found.message, found.issues, found.headers)
 
-    for cls in PROBLEMS:
+    for cls in REFUSALS:
         app.register_error_handler(cls, handle)

@@ -133,6 +133,7 @@ def _refuse_nul() -> None:
             raise BadRequest("request.query.nul", f'The query parameter "{key.replace(chr(0), "")}" holds a NUL'
                              " character (%00): remove it.")
     if request.mimetype in FORMS:  # the pages' forms
+        _refuse_unnamed_parts()
         for key, value in request.form.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 raise BadRequest("request.form.nul", f'The form field "{key.replace(chr(0), "")}" holds a NUL'
@@ -145,6 +146,14 @@ def _refuse_nul() -> None:
         if where is not None:
             message = f"The text at {where} holds a NUL character (\\u0000): remove it."
             raise BadRequest("request.json.nul", message, [{"code": "request.json.nul", "message": message, "path": where}])
+
+
+def _refuse_unnamed_parts() -> None:
+    """A multipart part without a name (RFC 7578 requires one) is read by werkzeug under the key None, which no
+    view expects: refused here rather than as a 500 wherever a view or check handles the key as text."""
+    if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+        raise BadRequest("request.form.unnamed", "A part of the multipart form has no name: give every part a name in"
+                         ' its Content-Disposition (name="file").')
 
 
 class BodyParser(FlaskParser):

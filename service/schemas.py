@@ -8,8 +8,28 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-REF = r"^[a-z0-9][a-z0-9-]{0,63}(@[0-9A-Za-z][0-9A-Za-z._-]{0,39})?$"
+from .json_schemas import ref
+
+# the shapes the server checks, stated once: the views' validators and the document's patterns use these
+POLICY_ID = "[a-z0-9][a-z0-9-]{0,63}"  # engine.catalog.REF's
+VERSION = "[0-9A-Za-z][0-9A-Za-z._-]{0,39}"
+REF = f"^{POLICY_ID}(@{VERSION})?$"
+UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # evaluation ids (uuid4, lowercase)
+USCC = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"  # as schemas/submission.schema.json
+REGION = "^[0-9]{6}$"
+ROUND_ID = "^[0-9]{4}[0-9A-Za-z._-]{0,11}$"
+SHA256 = "^[0-9a-f]{64}$"
 ROW_ID = validate.Range(min=1, max=2**63 - 1)  # a cursor is a row id: a 64-bit integer in SQLite and PostgreSQL
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, nothing else: marshmallow's Boolean also takes "yes", "on", 1 and "t", which the document
+    (type boolean) does not allow."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class Label(Schema):
@@ -67,7 +87,8 @@ class EvaluationRequest(Schema):
     policy = fields.String(required=True, validate=validate.Regexp(REF),
                            metadata={"example": "green-factory@2025.1",
                                      "description": "id@version of a published version; a bare id means its latest"})
-    submission = fields.Dict(required=True, metadata={"description": "the self-report, as schemas/submission.schema.json"})
+    submission = fields.Dict(required=True, metadata={"description": "the self-report, as schemas/submission.schema.json",
+                                                      **ref("Submission")})
 
 
 class Evaluation(Schema):
@@ -75,8 +96,9 @@ class Evaluation(Schema):
     created_at = fields.String()
     created_by = fields.String()
     policy = fields.Nested(PolicyStamp)
-    submission = fields.Raw(metadata={"type": "object"})
-    outcome = fields.Raw(metadata={"type": "object", "description": "scores, decision and trace; decimals as strings"})
+    submission = fields.Raw(metadata={"description": "the self-report as received", **ref("Submission")})
+    outcome = fields.Raw(metadata={"description": "scores, decision and trace, as schemas/outcome.schema.json;"
+                                                  " decimals as strings", **ref("Outcome")})
 
 
 class EvaluationSummary(Schema):
@@ -97,8 +119,8 @@ class EvaluationList(Schema):
 
 class EvaluationQuery(Schema):
     policy = fields.String(validate=validate.Regexp(REF))
-    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
-    uscc = fields.String(validate=validate.Length(equal=18))
+    region = fields.String(validate=validate.Regexp(REGION))
+    uscc = fields.String(validate=validate.Regexp(USCC))
     after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 

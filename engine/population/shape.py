@@ -94,7 +94,8 @@ def _containers_ok(rows: Sequence) -> bool:
     documents = list(chain.from_iterable(doc_lists))
     if not _all_of(documents, dict) or not set(map(len, documents)) <= {3}:
         return False
-    names, shas, uploaders = zip(*map(_DOCUMENT, documents)) or ((), (), ())  # 3 keys, these 3: no other
+    names, shas, uploaders = tuple(zip(*map(_DOCUMENT, documents))) or ((), (), ())  # 3 keys, these 3: no other;
+    # tuple(): a zip object is true even when empty, and no document at all is a valid shape
     texts += names
     texts += uploaders
     return (_fixed([raw["period"] for raw in rows], 4) and _fixed(list(map(_REGION, ents)), 6)

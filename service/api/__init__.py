@@ -12,10 +12,12 @@ from swagger_ui_bundle import swagger_ui_path
 from ..http import PAGE_CSP, protect_html
 from ..schemas import Problem
 from . import evaluations, health, policies
+from .contract_docs import ContractDetails
 from .problem_docs import ProblemContentType
 from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
 from . import comparisons  # issue 5: policy diffs, comparisons, impact
 from . import documents  # issue 7: supporting documents
+from ..json_schemas import components
 
 DOCS_ASSETS = "/api/v1/docs/assets/"
 SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "gf_… tokens from `greenfactory token create`"}}
@@ -69,7 +71,9 @@ def _protect_docs(response: Response) -> Response:
 
 def init_app(app: Flask) -> Api:
     app.config.update(api_config())
-    api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType()]})
+    api = GreenfactoryApi(app, spec_kwargs={"extra_plugins": [ProblemContentType(), ContractDetails()]})
+    for name, schema in components().items():  # the submission and outcome, as schemas/ publishes them
+        api.spec.components.schema(name, schema)
     for blueprint in (policies.blp, evaluations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     for blueprint in (cohorts.blp, authorities.blp):

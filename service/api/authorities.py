@@ -14,6 +14,7 @@ blp = Blueprint("authorities", __name__, description="Authorities' view of their
 
 
 @blp.route("/authorities/<code>/rounds", methods=["GET"])
+@blp.doc(operationId="listAuthorityRounds")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
 @access(AUTHORITY, REVIEWER, POLICY_ADMIN)

@@ -10,16 +10,39 @@ from .. import cohort_views as views
 from .. import cohorts
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..errors import Unprocessable
-from ..schemas import REF, ROW_ID, Problem
+from ..json_schemas import ref
+from ..schemas import REF, REGION, ROUND_ID, ROW_ID, USCC, UUID, Problem, StrictBoolean
 from ..tables import CSV, JSON, XLSX, TableInvalid, read_rows
 
 blp = Blueprint("cohorts", __name__, description="Factories, rounds, baselines, benchmarks and review flags")
 READERS = (ENTERPRISE, REVIEWER, AUTHORITY)
 EVERYONE = (ENTERPRISE, REVIEWER, AUTHORITY, POLICY_ADMIN)
-TABLE_BODY = {"requestBody": {"required": True, "description": "rows as CSV or XLSX (header row), or JSON {\"rows\": [...]}",
-                              "content": {CSV: {"schema": {"type": "string"}}, XLSX: {"schema": {"type": "string",
-                                                                                                  "format": "binary"}},
-                                          JSON: {"schema": {"type": "object"}}}}}
+ROWS = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+
+
+def table_body(row: dict, columns: str) -> dict:
+    """A table of rows as CSV or XLSX (a header row, then one row each) or JSON ({"rows": [...]} or the list)."""
+    rows = {**ROWS, "items": row}
+    return {"requestBody": {"required": True, "description": f"rows as CSV or XLSX (header row: {columns}), or JSON"
+                                                             ' {"rows": [...]}; at least one row',
+                            "content": {CSV: {"schema": {"type": "string", "minLength": 1}},
+                                        XLSX: {"schema": {"type": "string", "format": "binary"}},
+                                        JSON: {"schema": {"oneOf": [
+                                            {"type": "object", "required": ["rows"], "properties": {"rows": rows}},
+                                            rows]}}}}}
+
+
+# cells are read as text whatever their type (a CSV's are text): only text's own constraints are declared
+FACTORY_ROW = {"type": "object", "description": "a factory; other columns are ignored",
+               "required": ["uscc", "name", "region"],
+               "properties": {"uscc": {"pattern": USCC}, "name": {"minLength": 1}, "region": {"pattern": REGION},
+                              "sector": {"description": "a sector id; general when empty"},
+                              **{year: {"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": True,
+                                        "description": "a year, 2000 to 2100"}
+                                 for year in ("provincial_year", "national_year", "removed_year")}}}
+SUBMISSION_ROW = {"type": "object", "description": "the self-report in a submission column (JSON text, or the object"
+                                                   " in JSON rows), or the row itself",
+                  "anyOf": [{"required": ["submission"]}, ref("Submission")]}
 
 
 class Body(Schema):
@@ -30,7 +53,7 @@ class Body(Schema):
 
 
 class FactoryQuery(Schema):
-    region = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"))
+    region = fields.String(validate=validate.Regexp(REGION))
     sector = fields.String()
     after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -42,9 +65,14 @@ class PageQuery(Schema):
 
 
 class RoundRequest(Schema):
-    id = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}[0-9A-Za-z._-]{0,11}$"),
+    id = fields.String(required=True, validate=validate.Regexp(ROUND_ID),
                        metadata={"example": "2026"})
     policy = fields.String(required=True, validate=validate.Regexp(REF), metadata={"example": "green-factory@2026.1"})
+
+
+class BaselineQuery(Schema):
+    authority = fields.String(validate=validate.Regexp(REGION), metadata={"description": "one recommending authority's"
+                                                                                       " code: its baselines only"})
 
 
 class TargetQuery(Schema):
@@ -52,14 +80,15 @@ class TargetQuery(Schema):
 
 
 class ApprovalRequest(Schema):
-    uscc = fields.String(required=True, validate=validate.Length(equal=18))
-    approved = fields.Boolean(required=True)
+    uscc = fields.String(required=True, validate=validate.Regexp(USCC))
+    approved = StrictBoolean(required=True)
 
 
 class ResolutionRequest(Schema):
     flag = fields.String(required=True, metadata={"example": "implausible_range:water_reuse_rate"})
     resolution = fields.String(required=True, validate=validate.OneOf(["confirmed", "corrected"]))
-    corrected_by = fields.String(metadata={"description": "the evaluation of the corrected submission (corrected)"})
+    corrected_by = fields.String(validate=validate.Regexp(UUID),
+                                 metadata={"description": "the evaluation of the corrected submission (corrected)"})
     note = fields.String(load_default="")
 
 
@@ -75,7 +104,8 @@ def _rows() -> list[dict]:
 
 
 @blp.route("/factories", methods=["POST"])
-@blp.doc(**TABLE_BODY)
+@blp.doc(operationId="importFactories")
+@blp.doc(**table_body(FACTORY_ROW, "uscc, name, region, sector, provincial_year, national_year, removed_year"))
 @blp.response(200, Body)
 @blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
 @access(AUTHORITY, POLICY_ADMIN)
@@ -86,6 +116,7 @@ def import_factories():
 
 
 @blp.route("/factories", methods=["GET"])
+@blp.doc(operationId="listFactories")
 @blp.arguments(FactoryQuery, location="query")
 @blp.response(200, Body)
 @access(*READERS)
@@ -107,6 +138,7 @@ def _next_page(after: int | None, **values) -> str | None:
 
 
 @blp.route("/factories/<uscc>", methods=["GET"])
+@blp.doc(operationId="getFactory")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
 @access(*READERS)
@@ -117,6 +149,7 @@ def get_factory(uscc: str):
 
 
 @blp.route("/rounds", methods=["POST"])
+@blp.doc(operationId="createRound")
 @blp.arguments(RoundRequest)
 @blp.response(201, Body)
 @blp.alt_response(409, schema=Problem)
@@ -130,6 +163,7 @@ def create_round(args: dict):
 
 
 @blp.route("/rounds", methods=["GET"])
+@blp.doc(operationId="listRounds")
 @blp.response(200, Body)
 @access(*EVERYONE)
 def list_rounds():
@@ -139,7 +173,8 @@ def list_rounds():
 
 
 @blp.route("/rounds/<round_id>/submissions", methods=["POST"])
-@blp.doc(**TABLE_BODY)
+@blp.doc(operationId="importRoundSubmissions")
+@blp.doc(**table_body(SUBMISSION_ROW, "submission"))
 @blp.response(200, Body)
 @blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
 @access(ENTERPRISE, AUTHORITY, POLICY_ADMIN)
@@ -150,6 +185,7 @@ def import_submissions(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/run", methods=["POST"])
+@blp.doc(operationId="runRound")
 @blp.response(200, Body)
 @blp.alt_response(409, schema=Problem)
 @access(POLICY_ADMIN)
@@ -159,15 +195,18 @@ def run_round(round_id: str):
 
 
 @blp.route("/rounds/<round_id>/baselines", methods=["GET"])
+@blp.doc(operationId="getRoundBaselines")
+@blp.arguments(BaselineQuery, location="query")
 @blp.response(200, Body)
 @access(*EVERYONE)
-def round_baselines(round_id: str):
+def round_baselines(query: dict, round_id: str):
     """The round's dated snapshot: per region (and sector) the existing national green factories' count and mean."""
     with _services().db.read() as session:
-        return jsonify(views.baselines(session, round_id, request.args.get("authority")))
+        return jsonify(views.baselines(session, round_id, query.get("authority")))
 
 
 @blp.route("/rounds/<round_id>/factories/<uscc>/benchmark", methods=["GET"])
+@blp.doc(operationId="getBenchmark")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
 @access(*READERS)
@@ -179,6 +218,7 @@ def benchmark(round_id: str, uscc: str):
 
 
 @blp.route("/rounds/<round_id>/factories/<uscc>/what-it-takes", methods=["GET"])
+@blp.doc(operationId="getWhatItTakes")
 @blp.arguments(TargetQuery, location="query")
 @blp.response(200, Body)
 @blp.alt_response(404, schema=Problem)
@@ -192,6 +232,7 @@ def what_it_takes(query: dict, round_id: str, uscc: str):
 
 @blp.route("/rounds/<round_id>/removals", methods=["GET"])
 @blp.arguments(PageQuery, location="query")
+@blp.doc(operationId="listRemovals")
 @blp.response(200, Body)
 @access(REVIEWER, AUTHORITY)
 def removals(query: dict, round_id: str):
@@ -202,6 +243,7 @@ def removals(query: dict, round_id: str):
 
 @blp.route("/rounds/<round_id>/flags", methods=["GET"])
 @blp.arguments(PageQuery, location="query")
+@blp.doc(operationId="listFlags")
 @blp.response(200, Body)
 @access(REVIEWER, AUTHORITY)
 def flags(query: dict, round_id: str):
@@ -217,6 +259,7 @@ def _entries_page(query: dict, round_id: str, **which):
 
 
 @blp.route("/rounds/<round_id>/approvals", methods=["POST"])
+@blp.doc(operationId="recordApproval")
 @blp.arguments(ApprovalRequest)
 @blp.response(201, Body)
 @blp.alt_response(409, schema=Problem)
@@ -229,6 +272,7 @@ def record_approval(args: dict, round_id: str):
 
 
 @blp.route("/evaluations/<evaluation_id>/resolutions", methods=["POST"])
+@blp.doc(operationId="resolveFlag")
 @blp.arguments(ResolutionRequest)
 @blp.response(201, Body)
 @blp.alt_response(404, schema=Problem)

@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 from .. import comparisons
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..http import body
-from ..schemas import REF, Problem
+from ..json_schemas import ref
+from ..schemas import REF, UUID, Problem
 
 blp = Blueprint("comparisons", __name__, description="Policy changes: diffs, comparisons, impact")
 EVERYONE = (ENTERPRISE, REVIEWER, AUTHORITY, POLICY_ADMIN)
@@ -53,8 +54,13 @@ class PolicyDiff(Schema):
 class ComparisonRequest(Schema):
     before = fields.String(required=True, data_key="from", **_REF)
     after = fields.String(required=True, data_key="to", **_REF)
-    submission = fields.Dict(metadata={"description": "a self-report (schemas/submission.schema.json); or:"})
-    evaluation = fields.String(metadata={"description": "the id of a stored evaluation, whose submission is compared"})
+    submission = fields.Dict(metadata={"description": "a self-report (schemas/submission.schema.json); or:",
+                                       **ref("Submission")})
+    evaluation = fields.String(validate=validate.Regexp(UUID),
+                               metadata={"description": "the id of a stored evaluation, whose submission is compared"})
+
+    class Meta:
+        openapi = {"oneOf": [{"required": ["submission"]}, {"required": ["evaluation"]}]}  # comparisons.comparison's
 
 
 class Comparison(Loose):
@@ -77,8 +83,9 @@ class ImpactRequest(Schema):
     filter = fields.Nested(ImpactFilter, metadata={"description": "which stored submissions (the latest of each"
                                                                   " enterprise and period); the default"})
     submissions = fields.List(fields.Dict(), validate=validate.Length(max=comparisons.INLINE_LIMIT),
-                              metadata={"description": "or: the submissions themselves"})
-    movers = fields.Integer(load_default=20, validate=validate.Range(min=0, max=200))
+                              metadata={"description": "or: the submissions themselves; one that does not validate is"
+                                                       " counted under population.refused with its issues, not refused"})
+    movers = fields.Integer(strict=True, load_default=20, validate=validate.Range(min=0, max=200))
     grade_by = fields.String(load_default="sector", validate=validate.OneOf(["sector", "all"]),
                              metadata={"description": "rank for grades among a sector's rows (as rounds do) or all"})
 
@@ -94,6 +101,7 @@ def _store():
 
 
 @blp.route("/policies/diff", methods=["GET"])
+@blp.doc(operationId="getPolicyDiff")
 @blp.arguments(DiffQuery, location="query")
 @blp.response(200, PolicyDiff)
 @blp.alt_response(404, schema=Problem, description="No such version this token may read")
@@ -105,6 +113,7 @@ def policy_diff(query: dict):
 
 
 @blp.route("/comparisons", methods=["POST"])
+@blp.doc(operationId="createComparison")
 @blp.arguments(ComparisonRequest)
 @blp.response(200, Comparison)
 @blp.alt_response(403, schema=Problem, description="The submission is not the token's enterprise's or region's")
@@ -121,6 +130,7 @@ def create_comparison(args: dict):
 
 
 @blp.route("/impact", methods=["POST"])
+@blp.doc(operationId="createImpact")
 @blp.arguments(ImpactRequest)
 @blp.response(200, Impact)
 @blp.alt_response(403, schema=Problem, description="Outside the token's region, or an enterprise token")

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from .. import documents
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
@@ -22,10 +22,21 @@ class DocumentForm(Schema):
 
     file = Upload(required=True, metadata={"description": "The document (PDF, PNG, JPEG, XLSX, DOCX or OFD), with"
                                                           " its file name; its type is read from its bytes"})
-    sha256 = fields.String(metadata={"description": "The SHA-256 the client computed, 64 hex digits: the upload is"
+    # the patterns of what documents.expected_hash and upload_region read (around spaces; empty means not given)
+    sha256 = fields.String(metadata={"pattern": r"^\s*([sS][hH][aA]256:)?([0-9a-fA-F]{64})?\s*$",
+                                     "description": "The SHA-256 the client computed, 64 hex digits: the upload is"
                                                     " refused when the bytes received do not match it"})
-    region = fields.String(metadata={"description": "GB/T 2260 code of the factory's region; only for an enterprise"
+    region = fields.String(metadata={"pattern": r"^\s*([0-9]{6})?\s*$",
+                                     "description": "GB/T 2260 code of the factory's region; only for an enterprise"
                                                     " without a registered factory, whose region is used otherwise"})
+
+    class Meta:
+        unknown = INCLUDE  # other parts are ignored, not refused: the document says so (additionalProperties)
+
+
+# the types a document may be, by its bytes: a client or fuzzer picks the file's part type from these
+FILE_TYPES = {"requestBody": {"content": {"multipart/form-data": {"encoding": {
+    "file": {"contentType": ", ".join(documents.EXTENSIONS)}}}}}}
 
 
 class Document(Schema):
@@ -57,6 +68,7 @@ def dump(upload, content_size: int, media_type: str) -> dict:
 
 
 @blp.route("/documents", methods=["POST"])
+@blp.doc(operationId="uploadDocument", **FILE_TYPES)
 @blp.arguments(DocumentForm, location="files")
 @blp.response(201, Document, description="Stored: the bytes were new, or new to this enterprise")
 @blp.alt_response(200, schema=Document, description="This enterprise had already uploaded these bytes: its first"
@@ -82,6 +94,7 @@ def upload_document(files: dict):
 
 
 @blp.route("/documents/<sha256>", methods=["GET"])
+@blp.doc(operationId="getDocument")
 @blp.doc(responses={"200": {"description": "The document's bytes, as uploaded; its name in Content-Disposition",
                             "content": {t: {"schema": {"type": "string", "format": "binary"}}
                                         for t in documents.EXTENSIONS}}})

@@ -44,6 +44,7 @@ def _evaluation(row: Row, status: int = 200) -> Response:
 
 
 @blp.route("/evaluations", methods=["POST"])
+@blp.doc(operationId="createEvaluation")
 @blp.arguments(EvaluationRequest)
 @blp.response(201, Evaluation)
 @blp.alt_response(403, schema=Problem, description="The submission is not for the token's enterprise")
@@ -62,6 +63,7 @@ def create_evaluation(args: dict):
 
 
 @blp.route("/evaluations", methods=["GET"])
+@blp.doc(operationId="listEvaluations")
 @blp.arguments(EvaluationQuery, location="query")
 @blp.response(200, EvaluationList)
 @access(*READERS)
@@ -86,6 +88,7 @@ def _summary(row: Row) -> dict:
 
 
 @blp.route("/evaluations/<evaluation_id>", methods=["GET"])
+@blp.doc(operationId="getEvaluation")
 @blp.response(200, Evaluation)
 @blp.alt_response(404, schema=Problem)
 @access(*READERS)
@@ -98,6 +101,7 @@ def get_evaluation(evaluation_id: str):
 
 
 @blp.route("/evaluations/<evaluation_id>/replay", methods=["GET"])
+@blp.doc(operationId="replayEvaluation")
 @blp.response(200, Replay)
 @blp.alt_response(404, schema=Problem)
 @access(REVIEWER, AUTHORITY)

@@ -11,6 +11,7 @@ blp = Blueprint("health", __name__, description="Liveness")
 
 
 @blp.route("/healthz", methods=["GET"])
+@blp.doc(operationId="getHealth")
 @blp.doc(security=[])
 @blp.response(200, Health)
 @public

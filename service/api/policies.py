@@ -30,6 +30,7 @@ def _summary(row: PolicyVersion, status: int = 200) -> Response:
 
 
 @blp.route("/policies", methods=["GET"])
+@blp.doc(operationId="listPolicies")
 @blp.response(200, PolicyList)
 @access(*EVERYONE)
 def list_policies():
@@ -40,6 +41,7 @@ def list_policies():
 
 
 @blp.route("/policies/<policy_id>/versions", methods=["GET"])
+@blp.doc(operationId="listPolicyVersions")
 @blp.response(200, VersionList)
 @blp.alt_response(404, schema=Problem)
 @access(*EVERYONE)
@@ -52,6 +54,7 @@ def list_versions(policy_id: str):
 
 
 @blp.route("/policies/<policy_id>/versions/<version>", methods=["GET"])
+@blp.doc(operationId="getPolicyVersion")
 @blp.response(200, Version, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match)")
 @blp.alt_response(404, schema=Problem)
@@ -72,6 +75,7 @@ def get_version(policy_id: str, version: str):
 
 
 @blp.route("/policies/<policy_id>/versions", methods=["POST"])
+@blp.doc(operationId="createPolicyVersion")
 @blp.doc(requestBody={"required": True, "content": {YAML: {"schema": {"type": "string"}}}})
 @blp.response(201, VersionSummary)
 @blp.alt_response(409, schema=Problem)
@@ -88,6 +92,7 @@ def create_version(policy_id: str):
 
 
 @blp.route("/policies/<policy_id>/versions/<version>", methods=["PUT"])
+@blp.doc(operationId="replacePolicyVersion")
 @blp.doc(requestBody={"required": True, "content": {YAML: {"schema": {"type": "string"}}}})
 @blp.response(200, VersionSummary)
 @blp.alt_response(409, schema=Problem, description="The version is published: it never changes")
@@ -101,6 +106,7 @@ def replace_version(policy_id: str, version: str):
 
 
 @blp.route("/policies/<policy_id>/versions/<version>", methods=["DELETE"])
+@blp.doc(operationId="deletePolicyVersion")
 @blp.response(204)
 @blp.alt_response(409, schema=Problem, description="The version is published: it never changes")
 @access(POLICY_ADMIN)
@@ -111,6 +117,7 @@ def delete_version(policy_id: str, version: str):
 
 
 @blp.route("/policies/<policy_id>/versions/<version>/publish", methods=["POST"])
+@blp.doc(operationId="publishPolicyVersion")
 @blp.response(200, VersionSummary)
 @blp.alt_response(409, schema=Problem, description="Already published, or changed while publishing")
 @access(POLICY_ADMIN)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import Blueprint, Flask, Response, g, has_request_context, make_response, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 
-from ..errors import Problem
+from ..errors import Refusal
 from ..http import protect_html
 from . import i18n, signin
 
@@ -52,8 +52,8 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
-def error_page(found: Problem) -> Response:
-    """A refusal as an HTML page: the same Problem the API would send as problem+json (service.errors)."""
+def error_page(found: Refusal) -> Response:
+    """A refusal as an HTML page: the same Refusal the API would send as problem+json (service.errors)."""
     message = found.message_zh if i18n.lang() == "zh" and found.message_zh else found.message
     html = render_template("error.html", status=found.status, code=found.code, message=message, issues=found.issues,
                            request_id=g.get("request_id"))
