@@ -7,7 +7,6 @@ from typing import Callable, NamedTuple
 
 from .arithmetic import MODES
 from .condition import Test, compile_condition, fields_read, getter
-from .fastpoints import linear_points, quanta_table
 from .model import Award, BonusItem, Gate, Metric, Policy, Rule, ThresholdRow, Tier
 from .submission import Submission
 from .trace import GateResult
@@ -20,7 +19,6 @@ class Entry(NamedTuple):
 
     row: ThresholdRow
     scope: str
-    points: Callable[[Decimal], Decimal] | None = None  # linear rows: x -> the rule's points (engine.fastpoints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,6 @@ class CompiledPolicy:
     pillar_ids: tuple[str, ...]
     units: dict[str, str]  # input id -> unit
     labels: dict[str, object]  # rule id / gate id / pillar id -> Label
-    scorers: list = field(default_factory=list)  # per rule, Submission -> Scored (fastscore.make_scorer)
     gate_tests: tuple = ()  # per gate, its test: what the built-in backend calls
     gate_tables: tuple = ()  # per gate, its results table (CompiledGate.results)
     applicable_points: Decimal = Decimal(0)  # the rules' full points summed in policy order: all rules apply
@@ -99,8 +96,7 @@ class CompiledPolicy:
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
     quantum, rounding = Decimal(1).scaleb(-policy.rounding_places), MODES[policy.rounding_mode]
-    table = quanta_table(quantum, max((int(r.points / quantum) for r in policy.rules), default=0))
-    rules = tuple(_compile_rule(rule, quantum, rounding, table) for rule in policy.rules)
+    rules = tuple(_compile_rule(rule) for rule in policy.rules)
     gates = tuple(CompiledGate(g, compile_condition(g.pass_when), fields_read(g.pass_when),
                                {True: GateResult(g.id, g.kind, "passed"), False: GateResult(g.id, g.kind, "failed"),
                                 None: GateResult(g.id, g.kind, "undetermined")}) for g in policy.gates)
@@ -113,7 +109,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     labels: dict[str, object] = {r.id: r.label for r in policy.rules}
     labels.update({g.id: g.label for g in policy.gates})
     labels.update({p.id: p.label for p in policy.pillars})
-    compiled = CompiledPolicy(
+    return CompiledPolicy(
         policy=policy, gates=gates, rules=rules, bonus=bonus,
         quantum=quantum, rounding=rounding,
         sector_codes={s.id: tuple(c.rstrip("x") for c in s.codes) for s in policy.sectors},
@@ -125,20 +121,13 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
                          for cr in rules),
         plausible={i.id: (i.plausible_min, i.plausible_max) for i in policy.inputs
                    if i.plausible_min is not None or i.plausible_max is not None})
-    from .fastscore import make_scorer  # scoring builds on this module; specialise each rule once, here
-
-    compiled.scorers.extend(make_scorer(compiled, cr) for cr in rules)
-    return compiled
 
 
-def _compile_rule(rule: Rule, quantum: Decimal, rounding: str, table: tuple[Decimal, ...]) -> CompiledRule:
+def _compile_rule(rule: Rule) -> CompiledRule:
     metrics = []
     for metric in rule.metrics:
         higher = metric.direction != "lower"
-        linear = metric.method == "linear"
-        rows = {(row.sector, row.product, row.tier): Entry(row, _scope(row), linear_points(
-                    row.baseline, row.leading, higher, rule.points, quantum, rounding, table) if linear else None)
-                for row in metric.thresholds}
+        rows = {(row.sector, row.product, row.tier): Entry(row, _scope(row)) for row in metric.thresholds}
         tier_value = getter(metric.tier.by) if metric.tier else None
         metrics.append(CompiledMetric(
             metric=metric, when=compile_condition(metric.when) if metric.when else None, rows=rows,

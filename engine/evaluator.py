@@ -11,7 +11,7 @@ from . import explain
 from .arithmetic import ZERO, rescale
 from .cohort.plausibility import SectorBest, flags_for
 from .compiler import CompiledPolicy
-from .rulescore import Scored, flags_of
+from .rulescore import Scored, flags_of, score_rule
 from .submission import GENERAL, Submission
 from .trace import Outcome, RuleResult, Trace
 
@@ -29,7 +29,7 @@ class RegionalBaseline:
 def evaluate(cp: CompiledPolicy, sub: Submission, *, trace: bool = True,
              baseline: RegionalBaseline | None = None, sector_best: SectorBest | None = None) -> Outcome:
     """The built-in backend: match gates and rules in Python, then assemble the outcome."""
-    return assemble(cp, sub, [test(sub) for test in cp.gate_tests], [score(sub) for score in cp.scorers],
+    return assemble(cp, sub, [test(sub) for test in cp.gate_tests], [score_rule(cp, cr, sub) for cr in cp.rules],
                     trace=trace, baseline=baseline, sector_best=sector_best)
 
 
@@ -66,8 +66,8 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
                 review += [f"{f}:{rule_id}" for f in flags]
         elif status == "not_applicable":
             all_apply = False
-        rules.append(_new(RuleResult, (rule_id, indicator, pillar, status, metric.metric.id if metric else None,
-                                       found.scope, points, full, flags)))
+        rules.append(RuleResult(rule_id, indicator, pillar, status, metric.metric.id if metric else None,
+                                found.scope, points, full, flags))
         pillars[pillar] += points
         earned += points
     applicable = cp.applicable_points
@@ -89,7 +89,6 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
                    tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(review), record)
 
 
-_new = tuple.__new__  # a NamedTuple from a ready tuple, without the Python-level __new__
 _result_of = dict.__getitem__  # a gate's table (CompiledGate.results) and its test's result -> its GateResult
 
 

@@ -12,30 +12,17 @@ from .submission import Submission
 
 
 class Scored:
-    """What scoring one rule found: enough to explain it later (a linear share is recomputed, exactly, when read)."""
+    """What scoring one rule found: enough to explain it later."""
 
-    __slots__ = ("status", "metric", "scope", "_share", "points", "x", "entry", "band", "tier", "tier_value",
+    __slots__ = ("status", "metric", "scope", "share", "points", "x", "entry", "band", "tier", "tier_value",
                  "products", "parts", "missing", "counted", "total_cases")
 
     def __init__(self, status: str, metric: CompiledMetric | None = None, scope: str | None = None,
                  points: Decimal = ZERO):
         self.status, self.metric, self.scope, self.points = status, metric, scope, points
-        self._share = self.x = self.entry = self.band = self.tier = self.tier_value = None
+        self.share = self.x = self.entry = self.band = self.tier = self.tier_value = None
         self.products = self.parts = self.missing = ()
         self.counted = self.total_cases = 0
-
-    @property
-    def share(self) -> Decimal | None:
-        """The share of full points, 0–1, of a linear rule: linear rows find their points without it (engine.fastpoints),
-        so it is computed, exactly, when first read (a trace being rendered)."""
-        if self._share is None and self.entry is not None and self.band is None and self.metric.metric.method != "bands":
-            row = self.entry.row
-            self._share = linear_share(self.x, row.baseline, row.leading, self.metric.higher)
-        return self._share
-
-    @share.setter
-    def share(self, value: Decimal | None) -> None:
-        self._share = value
 
 
 def score_rule(cp: CompiledPolicy, cr: CompiledRule, sub: Submission) -> Scored:
@@ -88,7 +75,8 @@ def _score_value(cp: CompiledPolicy, cr: CompiledRule, cm: CompiledMetric, x: De
         band_pts, found.band = band_points(x, row.bands)
         found.points = band_pts.quantize(cp.quantum, rounding=cp.rounding)
     else:
-        found.points = entry.points(x)  # the share is computed when a trace reads it
+        found.share = linear_share(x, row.baseline, row.leading, cm.higher)
+        found.points = points_of(cr.rule.points, found.share, cp.quantum, cp.rounding)
     return found
 
 

@@ -15,6 +15,7 @@ from engine.generate import generate_submissions
 from engine.intake import parse_submission
 from engine.issue import SubmissionInvalid
 from engine.model import Grade, RegionalBaseline as Rule
+from engine.rulescore import score_rule
 
 from tests.support import submit
 
@@ -112,7 +113,7 @@ def check_exact(cp, sub, target) -> set[str]:
         if not change.reachable:
             continue
         index = next(i for i, r in enumerate(outcome.rules) if r.id == change.rule)
-        found = cp.scorers[index](sub)
+        found = score_rule(cp, cp.rules[index], sub)
         after = evaluate(cp, _with(sub, found, change.value, change.required), trace=False)
         assert after.score >= target and after.score == change.score_then, change
         before = evaluate(cp, _with(sub, found, change.value, step_back(change, found.metric.higher)), trace=False)

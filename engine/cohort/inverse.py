@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import partial
 
 from ..arithmetic import CONTEXT, rescale
 from ..compiler import CompiledPolicy
+from ..rulescore import score_rule
 from ..submission import Case, Document, Submission
 from ..trace import Outcome
 
@@ -74,12 +76,13 @@ def what_it_takes(cp: CompiledPolicy, sub: Submission, outcome: Outcome, target:
         if r.status in ("not_applicable", "no_metric") or r.points >= r.max_points:
             continue
         needed = points_needed(cp, outcome, index, target)
-        found = cp.scorers[index](sub)
+        score = partial(score_rule, cp, cp.rules[index])
+        found = score(sub)
         if needed is None:
             out.append(Change(r.id, None, None, None, None, None, r.points, None, None, None, False))
             continue
         for value, unit, current, required in _invert(cp, index, sub, found, needed):
-            got = cp.scorers[index](_with(sub, found, value, required)).points if required is not None else None
+            got = score(_with(sub, found, value, required)).points if required is not None else None
             ok = got is not None and got >= needed
             out.append(Change(r.id, value, unit, current, required if ok else None,
                               (required - current) if ok and current is not None else None, r.points,
@@ -94,7 +97,7 @@ def _invert(cp: CompiledPolicy, index: int, sub: Submission, found, needed: Deci
     """(value path, unit, current value, required value or None) for each value that can carry the rule."""
     cm = found.metric
     m = cm.metric
-    score = cp.scorers[index]
+    score = partial(score_rule, cp, cp.rules[index])
     if m.basis == "cases":
         current = Decimal(found.counted)
         guess = _cases_guess(cp, cp.rules[index].rule.points, m, needed, current)
