@@ -1,6 +1,6 @@
 """The API's bodies as marshmallow schemas: they validate requests and describe responses in the OpenAPI document.
 
-Numbers that the engine computes exactly (Decimal) are strings in JSON, as engine.digest.jsonable writes them:
+Numbers that the engine computes exactly (Decimal) are strings in JSON, as engine.policy.digest.jsonable writes them:
 "86.5", never a float. A policy document is the YAML's data with the same rule: integers stay numbers, decimals
 become strings.
 """

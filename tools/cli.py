@@ -6,10 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from engine.catalog import DEFAULT_ROOT
+from engine.policy import DEFAULT_ROOT
 
-from . import batch_cmd, compare_cmd, evaluate_cmd, impact_cmd, policy_cmd, service_cmd
-from . import cohort_cmd
+from . import batch_cmd, cohort_cmd, compare_cmd, evaluate_cmd, impact_cmd, policy_cmd, service_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:

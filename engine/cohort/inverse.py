@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import partial
 
-from ..arithmetic import CONTEXT, rescale
-from ..compiler import CompiledPolicy
-from ..rulescore import score_rule
-from ..submission import Case, Document, Submission
-from ..trace import Outcome
+from ..scoring.arithmetic import CONTEXT, rescale
+from ..scoring.compiled import CompiledPolicy
+from ..scoring.rules import score_rule
+from ..scoring.trace import Outcome
+from ..submission.record import Case, Document, Submission
 
 CENT = Decimal("0.01")
 WALK_LIMIT = 2000  # grid steps the settling walk may take; the inverted value is within a few of the answer
@@ -82,7 +82,7 @@ def what_it_takes(cp: CompiledPolicy, sub: Submission, outcome: Outcome, target:
             out.append(Change(r.id, None, None, None, None, None, r.points, None, None, None, False))
             continue
         for value, unit, current, required in _invert(cp, index, sub, found, needed):
-            got = score(_with(sub, found, value, required)).points if required is not None else None
+            got = score(with_value(sub, found, value, required)).points if required is not None else None
             ok = got is not None and got >= needed
             out.append(Change(r.id, value, unit, current, required if ok else None,
                               (required - current) if ok and current is not None else None, r.points,
@@ -174,7 +174,7 @@ def _settle(score, sub, found, path, guess, step, higher, needed, current, low=N
     def points(v: Decimal) -> Decimal | None:
         if (low is not None and v < low) or (high is not None and v > high) or (path.startswith("cases.") and v < 0):
             return None
-        return score(_with(sub, found, path, v)).points
+        return score(with_value(sub, found, path, v)).points
 
     for _ in range(WALK_LIMIT):
         got = points(x)
@@ -193,7 +193,7 @@ def _settle(score, sub, found, path, guess, step, higher, needed, current, low=N
     return x
 
 
-def _with(sub: Submission, found, path: str, value: Decimal) -> Submission:
+def with_value(sub: Submission, found, path: str, value: Decimal) -> Submission:
     """A copy of the submission with one value replaced (cases: that many qualifying cases with evidence)."""
     kind, _, rest = path.partition(".")
     if kind == "data":

@@ -1,11 +1,11 @@
 """A frame bound to one compiled policy: which rows it can evaluate, and its inputs as columns.
 
-A row is valid when engine.intake would accept it under this policy. The frame settled the
+A row is valid when engine.submission.intake would accept it under this policy. The frame settled the
 policy-independent checks for most rows; here the policy's own checks (sector, key names, ranges, whole
 numbers, fact types and answers) run on the columns. Every row either check leaves in doubt goes through
-engine.intake.parse_submission itself, which decides it and, for a bad row, lists every issue with its path.
+engine.submission.intake.parse_submission itself, which decides it and, for a bad row, lists every issue with its path.
 
-project=True reads a submission as engine.compare does for another version: keys of data, facts, cases and
+project=True reads a submission as engine.versions.compare does for another version: keys of data, facts, cases and
 evidence that the policy does not know are left out, not refused.
 """
 from __future__ import annotations
@@ -15,11 +15,10 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..compare import project as project_keys
-from ..compiler import CompiledPolicy
-from ..intake import intake_for, parse_submission
 from ..issue import IssueList
-from ..submission import GENERAL, Submission
+from ..scoring.compiled import CompiledPolicy
+from ..submission.intake import intake_for, parse_submission, project as project_keys
+from ..submission.record import GENERAL, Submission
 from .exact import compare, tie_sign
 from .frame import ABSENT, FLAG, NUMBER, TEXT, Facts, Frame, Numbers
 
@@ -46,10 +45,10 @@ class Columns:
     def raw(self, i: int) -> dict:
         """Row i as this policy reads it."""
         raw = self.frame.rows[i]
-        return project_keys(raw, self.cp)[0] if self.project and isinstance(raw, dict) else raw
+        return project_keys(raw, self.cp.policy)[0] if self.project and isinstance(raw, dict) else raw
 
     def submission(self, i: int) -> Submission:
-        """Row i through engine.intake (SubmissionInvalid for a row that is not valid)."""
+        """Row i through engine.submission.intake (SubmissionInvalid for a row that is not valid)."""
         sub = self._parsed.get(i)
         if sub is None:
             sub = self._parsed[i] = parse_submission(self.cp.policy, self.raw(i))

@@ -1,10 +1,10 @@
-"""Score every rule for every row at once: engine.rulescore.score_rule, column-wise.
+"""Score every rule for every row at once: engine.scoring.rules.score_rule, column-wise.
 
 Points are whole numbers of quanta (int64: 0.01 points when the policy rounds to 2 places). Metric choice,
 tiers, threshold rows, bands and clamps are decided by exact comparisons (engine.population.exact); a
 linear share strictly inside its band is computed in float64 with an error bound, and a row whose points
 fall within that bound of a rounding jump is marked `unsafe`: the single evaluator scores it. Counts of
-cases take few values, so their points come from engine.arithmetic itself, once per distinct count.
+cases take few values, so their points come from engine.scoring.arithmetic itself, once per distinct count.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..arithmetic import ONE, ZERO, band_points, linear_share, points_of, weighted
-from ..cohort.plausibility import RANGE, SECTOR_BEST
-from ..compiler import CompiledMetric, CompiledRule
 from . import logic
+from ..scoring.arithmetic import ONE, ZERO, band_points, linear_share, points_of, weighted
+from ..scoring.compiled import CompiledMetric, CompiledRule
+from ..scoring.context import RANGE, SECTOR_BEST
 from .exact import UNIT, compare, quanta, round_safe, tie_sign, unsafe
 from .frame import NUMBER
 
@@ -192,7 +192,7 @@ class Scorer:
 
     # -- one value against one threshold row per row ---------------------------------------------------------
     def _value(self, cr, cm, entries: Entries, rows, x, e, out: RuleScores) -> None:
-        """engine.rulescore._score_value: bands, or linear between baseline and leading value."""
+        """engine.scoring.rules._score_value: bands, or linear between baseline and leading value."""
         lost = e < 0  # no threshold row for the sector: the single evaluator says what happens
         self.unsafe[rows[lost]] = True
         rows, x, e = rows[~lost], x[~lost], e[~lost]
@@ -218,7 +218,7 @@ class Scorer:
         out.points[rows] = points
 
     def _share(self, entries: Entries, x, e, higher: bool):
-        """engine.arithmetic.linear_share per row: (share, its error bound, share is exactly 0 or 1)."""
+        """engine.scoring.arithmetic.linear_share per row: (share, its error bound, share is exactly 0 or 1)."""
         b, l, sign = entries.b[e], entries.l[e], entries.sign[e]
         cb = compare(x, b, entries.b_tie[e])
         cl = compare(x, l, entries.l_tie[e])
@@ -234,7 +234,7 @@ class Scorer:
         return share, err, exact
 
     def _bands(self, entries: Entries, x, e) -> np.ndarray:
-        """engine.arithmetic.band_points, quantized: the first band with min <= x < max; 0 below all."""
+        """engine.scoring.arithmetic.band_points, quantized: the first band with min <= x < max; 0 below all."""
         points = np.zeros(len(x), dtype=np.int64)
         for j in np.unique(e):
             mine = e == j
@@ -287,7 +287,7 @@ class Scorer:
                            chosen[many], sector[many], ids, out)
 
     def _weighted(self, cr, cm, entries, rows, x, w, order, chosen, sector, ids, out: RuleScores) -> None:
-        """engine.arithmetic.weighted over the chosen products' linear shares, then points_of."""
+        """engine.scoring.arithmetic.weighted over the chosen products' linear shares, then points_of."""
         if cm.metric.method == "bands":  # the single evaluator decides what several products on bands mean
             self.unsafe[rows] = True
             return

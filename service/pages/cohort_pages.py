@@ -12,14 +12,13 @@ from decimal import Decimal
 from flask import current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from engine.cohort.round import APPLICANT, EXISTING
-from engine.region import AUTHORITIES, authority_for
+from engine.cohort import APPLICANT, EXISTING
+from engine.submission import AUTHORITIES, authority_for
 
-from .. import cohort_views as views
-from .. import evaluation
+from . import blp, signin, svg
+from .. import cohort_views as views, evaluation
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER
 from ..errors import NotFound
-from . import blp, signin, svg
 from .i18n import lang, tr
 from .signin import page
 

@@ -13,8 +13,8 @@ from cohort_helpers import CSV, csv_body
 from service_helpers import NINGBO_USCC, SUZHOU_USCC, mini_yaml, submission
 from sqlalchemy import func, select
 
-from engine.edit import set_scalar
-from engine.uscc import with_check_digit
+from engine.policy import set_scalar
+from engine.submission import with_check_digit
 from service.auth import new_token, region_prefix
 from service.models import Base, Evaluation
 
