@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv test run bench clean chromium
+.PHONY: venv test typecheck run bench clean chromium
 
 venv: $(STAMP)
 
@@ -17,8 +17,12 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e '.[durable,test]'
 	touch $(STAMP)
 
-test: venv chromium
+test: venv chromium typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# mypy over engine/ (setup.cfg [mypy]); `pytest -m "not slow"` leaves out the tests marked slow
+typecheck: venv
+	$(PY) -m mypy
 
 # the browser tests drive Debian's Chromium; installed here when the machine lacks it, with a CJK font so
 # that the Chinese pages' screenshots show characters, not boxes

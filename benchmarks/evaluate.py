@@ -22,10 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import Catalog  # noqa: E402
-from engine import evaluate  # noqa: E402
-from engine import parse_submission  # noqa: E402
-from engine import canonical_json  # noqa: E402
+from engine import Catalog, canonical_json, evaluate, parse_submission  # noqa: E402
 from engine.backends import get_backend  # noqa: E402
 
 

@@ -35,9 +35,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import Catalog  # noqa: E402
-from engine import evaluate  # noqa: E402
-from engine import parse_submission  # noqa: E402
+from engine import Catalog, evaluate, parse_submission  # noqa: E402
 from engine.population import frame_of  # noqa: E402
 from engine.testing import generate_submissions  # noqa: E402
 from engine.versions import run_impact  # noqa: E402

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from engine.policy import DEFAULT_ROOT
 
-from . import batch_cmd, cohort_cmd, compare_cmd, evaluate_cmd, impact_cmd, policy_cmd, service_cmd
+from . import batch_cmd, compare_cmd, evaluate_cmd, impact_cmd, policy_cmd, service_cmd
+from . import cohort_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:

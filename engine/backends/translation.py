@@ -117,7 +117,7 @@ class Translation:
         self.products = tuple(dict.fromkeys(p for cr in cp.rules for cm in cr.metrics
                                             if cm.metric.basis == "product" for p in sorted(cm.products)))
         self._product_index = {p: k for k, p in enumerate(self.products)}
-        self.cases = tuple(dict.fromkeys(cm.metric.input for cr in cp.rules for cm in cr.metrics
+        self.cases = tuple(dict.fromkeys(_input(cm) for cr in cp.rules for cm in cr.metrics
                                          if cm.metric.basis == "cases"))
         self.fields = self._fields()
         self.outcomes: list[list[Outcome]] = []
@@ -268,10 +268,12 @@ class Translation:
 
     def _tiers(self, cm: CompiledMetric) -> list[tuple[str, tuple]]:
         """Each tier's pattern: the first tier whose [min, max) holds the value, as CompiledMetric.tier_of."""
-        fc = self.fields[cm.metric.tier.by]  # type: ignore[union-attr]
+        spec = cm.metric.tier
+        assert spec is not None  # asked of tiered metrics only
+        fc = self.fields[spec.by]
         out: list[tuple[str, tuple]] = []
         earlier: list[tuple] = []
-        for tier in cm.metric.tier.tiers:  # type: ignore[union-attr]
+        for tier in spec.tiers:
             inside = all_of([cmp(fc.key + "t", "eq", "n"), cmp(fc.key + "l", "gte", fc.scaled(tier.min)),
                              cmp(fc.key + "l", "lt", fc.scaled(tier.max)) if tier.max is not None else TRUE])
             out.append((tier.id, all_of(earlier + [inside])))
@@ -316,7 +318,8 @@ class Translation:
         """The Scored record of the matched outcome; the numbers come from engine.scoring.rules's helpers."""
         if o.kind in ("not_applicable", "no_metric"):
             return Scored(o.kind)
-        cp, cm = self.cp, cr.metrics[o.metric]  # type: ignore[index]
+        assert o.metric is not None  # every other outcome names its metric
+        cp, cm = self.cp, cr.metrics[o.metric]
         m = cm.metric
         if o.kind == "products":
             keys = {p: f"p{n}_{o.metric}_{self._product_index[p]}" for p in cm.products}
@@ -327,12 +330,13 @@ class Translation:
         if o.kind == "not_reported":
             found = Scored("not_reported", cm)
             if m.tier is not None:
-                found.x, found.tier_value = sub.data.get(m.input), cm.tier_value(sub)  # type: ignore[misc]
+                found.x, found.tier_value = sub.data.get(_input(cm)), _tier_value(cm, sub)
             return found
-        found = score_value(cp, cr, cm, sub.data[m.input], cm.rows[(o.sector, None, o.tier)])
+        found = score_value(cp, cr, cm, sub.data[_input(cm)], cm.rows[(o.sector, None, o.tier)])
         if o.tier is not None:
-            found.tier = next(t for t in m.tier.tiers if t.id == o.tier)  # type: ignore[union-attr]
-            found.tier_value = cm.tier_value(sub)  # type: ignore[misc]
+            assert m.tier is not None  # a tier outcome comes from a tiered metric
+            found.tier = next(t for t in m.tier.tiers if t.id == o.tier)
+            found.tier_value = _tier_value(cm, sub)
         return found
 
 
@@ -343,3 +347,13 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, Decimal)):
         return "n"
     return "s" if isinstance(value, str) else "o"
+
+
+def _input(cm: CompiledMetric) -> str:
+    assert cm.metric.input is not None  # the schema requires input on input and cases metrics
+    return cm.metric.input
+
+
+def _tier_value(cm: CompiledMetric, sub: Submission) -> Decimal | None:
+    assert cm.tier_value is not None  # a tiered metric reads its tier's value
+    return cm.tier_value(sub)

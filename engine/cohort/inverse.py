@@ -83,11 +83,11 @@ def what_it_takes(cp: CompiledPolicy, sub: Submission, outcome: Outcome, target:
             continue
         for value, unit, current, required in _invert(cp, index, sub, found, needed):
             got = score(with_value(sub, found, value, required)).points if required is not None else None
-            ok = got is not None and got >= needed
-            out.append(Change(r.id, value, unit, current, required if ok else None,
-                              (required - current) if ok and current is not None else None, r.points,
-                              got if ok else None, (got - r.points) if ok else None,
-                              score_with(cp, outcome, index, got) if ok else None, ok))
+            if required is None or got is None or got < needed:
+                out.append(Change(r.id, value, unit, current, None, None, r.points, None, None, None, False))
+                continue
+            out.append(Change(r.id, value, unit, current, required, (required - current) if current is not None else None,
+                              r.points, got, got - r.points, score_with(cp, outcome, index, got), True))
     return out
 
 
@@ -98,6 +98,8 @@ def _invert(cp: CompiledPolicy, index: int, sub: Submission, found, needed: Deci
     cm = found.metric
     m = cm.metric
     score = partial(score_rule, cp, cp.rules[index])
+    current: Decimal | None
+    guess: Decimal | None
     if m.basis == "cases":
         current = Decimal(found.counted)
         guess = _cases_guess(cp, cp.rules[index].rule.points, m, needed, current)
@@ -134,8 +136,8 @@ def _guess(cp, full, found, needed, current, higher, sector=None) -> Decimal | N
     if row is None:
         return current
     if row.bands:  # the nearest edge of a band that gives enough points
-        edges = [b.min if higher else (b.max - CENT if b.max is not None else None) for b in row.bands if b.points >= needed]
-        edges = [e for e in edges if e is not None]
+        edges = [b.min if higher else b.max - CENT for b in row.bands
+                 if b.points >= needed and (higher or b.max is not None)]
         return (min(edges) if higher else max(edges)) if edges else current
     if row.leading == row.baseline:
         return row.leading

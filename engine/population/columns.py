@@ -79,17 +79,17 @@ def bind(cp: CompiledPolicy, frame: Frame, *, project: bool = False) -> Columns:
             continue
         inexact |= col.inexact
         doubt |= col.present & _out_of_range(col.value, spec.min, spec.max, spec.integer)
-    for key, col in frame.facts.items():
-        spec = intake.facts.get(key)
-        if spec is None:
+    for key, fact in frame.facts.items():
+        fact_spec = intake.facts.get(key)
+        if fact_spec is None:
             if not project:
-                doubt |= col.kind != ABSENT
+                doubt |= fact.kind != ABSENT
             continue
-        inexact |= col.number.inexact
-        doubt |= (col.kind != ABSENT) & (col.kind != _FACT_KIND[spec.type])
-        if spec.values:
-            allowed = np.array([t in spec.values for t in col.text], dtype=bool)
-            doubt |= (col.kind != ABSENT) & ~allowed
+        inexact |= fact.number.inexact
+        doubt |= (fact.kind != ABSENT) & (fact.kind != _FACT_KIND[fact_spec.type])
+        if fact_spec.values:
+            allowed = np.array([t in fact_spec.values for t in fact.text], dtype=np.bool_)
+            doubt |= (fact.kind != ABSENT) & ~allowed
     for product in frame.products.values():
         for key, col in product.values.items():
             if key not in intake.product_values:

@@ -113,8 +113,8 @@ def _part(rows: list) -> Frame:
     doubtful = duplicated
     for col in (*amounts.values(), *data.values()):
         doubtful |= col.bad | col.inexact
-    for col in facts.values():
-        doubtful |= col.bad | col.number.inexact
+    for fact in facts.values():
+        doubtful |= fact.bad | fact.number.inexact
     for product in products.values():
         for col in (product.energy, product.output, *product.values.values()):
             doubtful[product.rows[col.bad | col.inexact]] = True

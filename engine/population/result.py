@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Sequence
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Population:
     """Outcomes of many submissions under one policy, column by column."""
 
     cols: Columns
-    baselines: object  # one RegionalBaseline for every row, one per row (a sequence), or None
+    baselines: RegionalBaseline | Sequence[RegionalBaseline | None] | None  # for every row, one per row, or none
     sector_bests: dict  # sector -> SectorBest
     rules: list  # RuleScores per rule, in policy order
     flags: np.ndarray  # int8 [rules, n]: bits of scoring.FLAGS
@@ -161,6 +162,7 @@ def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> P
     flags = np.array([s.flags | _evidence_missing(cols, cr, s) for cr, s in zip(cp.rules, rules)],
                      dtype=np.int8).reshape(len(rules), n)
     earned = np.sum([s.points for s in rules], axis=0, dtype=np.int64) if rules else np.zeros(n, np.int64)
+    assert isinstance(earned, np.ndarray)  # axis=0 over rows of n: one sum per row
     applicable, values, total = _totals(cols, rules, earned)
     bonus = _bonus(cols)
     score = total + bonus

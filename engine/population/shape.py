@@ -103,7 +103,7 @@ def _containers_ok(rows: Sequence) -> bool:
             and _product_ids(list(map(_ID, products))))
 
 
-def _all_of(values: list, kind: type) -> bool:
+def _all_of(values: Sequence, kind: type) -> bool:
     return set(map(type, values)) <= {kind}
 
 

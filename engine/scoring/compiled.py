@@ -31,10 +31,12 @@ class CompiledMetric:
 
     def tier_of(self, submission: Submission) -> tuple[Tier | None, Decimal | None]:
         """The size tier the submission falls in, and the value that chose it."""
-        value = self.tier_value(submission)  # type: ignore[misc]
+        spec, read = self.metric.tier, self.tier_value
+        assert spec is not None and read is not None  # asked of tiered metrics only
+        value = read(submission)
         if value is None:
             return None, None
-        for tier in self.metric.tier.tiers:  # type: ignore[union-attr]
+        for tier in spec.tiers:
             if value >= tier.min and (tier.max is None or value < tier.max):
                 return tier, value
         return None, value

@@ -12,7 +12,7 @@ import json
 import math
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Container, Iterator
 
 import fastjsonschema
 
@@ -326,7 +326,8 @@ def project(raw: dict, policy: Policy) -> tuple[dict, list[str]]:
     """The submission with only the keys this policy reads, and the keys it left out (engine.versions.compare reads
     a submission so under each version; engine.population does when asked to)."""
     intake = intake_for(policy)
-    known = {"data": intake.inputs, "facts": intake.facts, "cases": intake.case_keys, "evidence": intake.evidence_keys}
+    known: dict[str, Container[str]] = {"data": intake.inputs, "facts": intake.facts, "cases": intake.case_keys,
+                                        "evidence": intake.evidence_keys}
     out, dropped = dict(raw), []
     for part, keys in known.items():
         section = raw.get(part)

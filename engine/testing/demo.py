@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 from decimal import Decimal
+from typing import Any
 
 from ..policy.model import Policy
 from ..submission.record import GENERAL
@@ -53,7 +54,7 @@ def population(policy: Policy, factories: int, seed: int) -> list[dict]:
         code = rng.choice(sector.codes) if sector else f"{rng.randint(1300, 4390):04d}"
         code = "".join(str(rng.randint(1, 9)) if c == "x" else c for c in code)
         label = sector.label.zh if sector else "制造"
-        row = {"uscc": uscc, "name": f"{AUTHORITIES[authority].label.zh}{label}示范工厂{n:05d}有限公司", "region": region,
+        row: dict[str, Any] = {"uscc": uscc, "name": f"{AUTHORITIES[authority].label.zh}{label}示范工厂{n:05d}有限公司", "region": region,
                "sector": sector.id if sector else GENERAL, "industry_code": code,
                "quality": round(rng.gauss(0.6 if n < national else 0, 1), 4), "provincial_year": rng.randint(2016, 2022)}
         if n < national:
@@ -153,7 +154,7 @@ class Reporter:
         values = {}
         for name, m in self.products.items():
             row = next((r for r in m.thresholds if r.product == pid), None)
-            if row is not None:
+            if row is not None and row.leading is not None and row.baseline is not None:  # a linear row
                 span = row.leading - row.baseline or Decimal(-1 if m.direction == "lower" else 1)
                 values[name] = round(float(row.baseline) + (0.4 + 0.35 * q + rng.gauss(0, 0.3)) * float(span), 1)
         return {"id": pid, "output": rng.randint(10000, 2000000), "energy_use_tce": rng.randint(1000, 400000),

@@ -13,13 +13,12 @@ from __future__ import annotations
 import itertools
 import random
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any, Iterator
 
-from ..policy.model import Condition, Metric, Policy
+from ..policy.model import Condition, Metric, Policy, TierSpec
 from ..scoring.arithmetic import exponent
 from ..scoring.condition import comparisons, compile_condition, fields_read
-from ..submission.record import GENERAL
+from ..submission.record import GENERAL, Submission
 from ..submission.region import AUTHORITIES, NO_AUTHORITY, region_problem
 from ..submission.uscc import CHARSET, with_check_digit
 
@@ -44,7 +43,7 @@ class Plan:
         self.sector_products = {s.id: s.products for s in policy.sectors}
         metrics = [m for rule in policy.rules for m in rule.metrics]
         self.product_metrics = [m for m in metrics if m.basis == "product"]
-        self.case_metrics = {m.input: m for m in metrics if m.basis == "cases"}
+        self.case_metrics = {_input(m): m for m in metrics if m.basis == "cases"}
         self.case_caps = {m.input: _cases_for_full(rule.points, m) for rule in policy.rules for m in rule.metrics
                           if m.basis == "cases"}
         self.constants = _constants(policy)
@@ -70,8 +69,8 @@ class Plan:
                 if row.sector == sector or (row.sector is None and row.tier not in own):
                     exact |= _row_exact(row)
                     edges |= _row_edges(row)
-        for m in self.policy_tiers(f"data.{spec.id}"):
-            exact |= {t.min for t in m.tier.tiers} | {t.max for t in m.tier.tiers if t.max is not None}
+        for tiers in self.policy_tiers(f"data.{spec.id}"):
+            exact |= {t.min for t in tiers.tiers} | {t.max for t in tiers.tiers if t.max is not None}
         edges |= exact
         low = spec.min if spec.min is not None else min(edges, default=Decimal(0)) - 10
         top = max(edges, default=Decimal(100))
@@ -83,16 +82,17 @@ class Plan:
 
         return sorted(filter(fits, exact)), sorted(filter(fits, values)) or [low]
 
-    def policy_tiers(self, field: str) -> Iterator[Metric]:
-        return (m for rule in self.policy.rules for m in rule.metrics if m.tier is not None and m.tier.by == field)
+    def policy_tiers(self, field: str) -> Iterator[TierSpec]:
+        """The size tiers of every metric whose tier is chosen by field."""
+        return (m.tier for rule in self.policy.rules for m in rule.metrics if m.tier is not None and m.tier.by == field)
 
     def _tier_values(self, metrics: list[Metric]) -> dict[str, set]:
         out: dict[str, set] = {"energy_use_tce": set(), "output_value": set()}
         for field in out:
             for c in self.constants.get(field, ()):
                 out[field] |= {c, c - TINY[0], c + TINY[0]}
-            for m in self.policy_tiers(field):
-                for t in m.tier.tiers:
+            for tiers in self.policy_tiers(field):
+                for t in tiers.tiers:
                     for edge in (t.min, t.max):
                         if edge is not None:
                             out[field] |= {edge, edge - TINY[0], edge - TINY[1], edge + TINY[0]}
@@ -293,9 +293,16 @@ def _cases_for_full(points: Decimal, m: Metric) -> int:
     return int(points / m.per_case) + 1 if m.per_case else 5
 
 
-def _stub(facts: dict) -> SimpleNamespace:
-    return SimpleNamespace(facts=facts, data={}, energy_use_tce=None, output_value=None, sector=GENERAL,
-                           industry_code="0000", region="110000")
+def _input(m: Metric) -> str:
+    assert m.input is not None  # the schema requires input on input and cases metrics
+    return m.input
+
+
+def _stub(facts: dict) -> Submission:
+    """A submission with these facts and nothing else: enough for a gate that reads only facts."""
+    return Submission(period="", uscc="", name="", region="110000", sector=GENERAL, industry_code="0000",
+                      energy_use_tce=None, output_value=None, products=(), data={}, cases={}, facts=facts, evidence={},
+                      digest="")
 
 
 def _round(v: Decimal, rng: random.Random) -> Decimal:

@@ -105,6 +105,7 @@ class _Differ:
     def change(self, kind: str, pa: tuple | None, pb: tuple | None, old: Any, new: Any,
                address: tuple | None = None) -> Change:
         path = address or pb or pa
+        assert path is not None  # a change is found at a path of one version or both
         return Change(kind, _category(path), _address(self._named(path)), old, new,
                       self.a.line_of(pa) if pa is not None else None, self.b.line_of(pb) if pb is not None else None)
 

@@ -5,12 +5,12 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from . import evaluations, health, policies
-from . import comparisons  # issue 5: policy diffs, comparisons, impact
-from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
-from . import documents  # issue 7: supporting documents
 from ..schemas import Problem
+from . import evaluations, health, policies
 from .problem_docs import ProblemContentType
+from . import authorities, cohorts  # issue 6: factories, rounds, baselines, authorities' view
+from . import comparisons  # issue 5: policy diffs, comparisons, impact
+from . import documents  # issue 7: supporting documents
 
 DOCS_ASSETS = "/api/v1/docs/assets/"
 SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "gf_… tokens from `greenfactory token create`"}}

@@ -6,7 +6,8 @@ from flask import current_app, jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import cohort_views as views, cohorts
+from .. import cohort_views as views
+from .. import cohorts
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..errors import Unprocessable
 from ..schemas import REF, ROW_ID, Problem

@@ -18,8 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine import IssueList, UnknownPolicy
 
-from . import i18n, signin
 from ..errors import DATABASE_UNAVAILABLE, ApiError, log_unavailable
+from . import i18n, signin
 
 log = logging.getLogger("greenfactory.pages")
 blp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
@@ -117,11 +117,11 @@ signin.register(blp)  # once, at import: a blueprint takes no new routes after i
 
 
 def init_app(app: Flask) -> None:
+    from . import home  # noqa: F401  (each page module registers its views on blp)
     from . import evaluations  # noqa: F401
     from . import cohort_pages  # noqa: F401
     from . import policies, policy_edit  # noqa: F401
     from . import self_report  # noqa: F401
-    from . import home  # noqa: F401  (each page module registers its views on blp)
 
     app.secret_key = _secret_key(app)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

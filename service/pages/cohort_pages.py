@@ -15,10 +15,11 @@ from markupsafe import Markup
 from engine.cohort import APPLICANT, EXISTING
 from engine.submission import AUTHORITIES, authority_for
 
-from . import blp, signin, svg
-from .. import cohort_views as views, evaluation
+from .. import cohort_views as views
+from .. import evaluation
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER
 from ..errors import NotFound
+from . import blp, signin, svg
 from .i18n import lang, tr
 from .signin import page
 

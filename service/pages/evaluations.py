@@ -17,12 +17,12 @@ from sqlalchemy import select
 from engine import SubmissionInvalid, UnknownPolicy
 from engine.policy import parse_ref, version_key
 
-from . import blp, i18n, signin, trace_view
 from .. import comparisons, documents, evaluation
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, Principal
 from ..errors import BadRequest, NotFound
 from ..models import Evaluation, PolicyVersion
 from ..schemas import REF
+from . import blp, i18n, signin, trace_view
 
 PAGE_SIZE = 50
 READERS = (ENTERPRISE, REVIEWER, AUTHORITY)

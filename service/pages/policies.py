@@ -15,12 +15,12 @@ from flask import current_app, get_flashed_messages, render_template, request
 from engine import UnknownPolicy
 from engine.policy import parse_ref, version_key
 
-from . import blp, signin
 from .. import comparisons
 from ..auth import POLICY_ADMIN
 from ..errors import BadRequest, NotFound
 from ..models import PolicyVersion
 from ..policy_store import DRAFT, PolicyStore
+from . import blp, signin
 from .signin import page
 
 EVERYONE = ("enterprise", "reviewer", "authority", "policy_admin")

@@ -14,12 +14,12 @@ from flask import flash, get_flashed_messages, redirect, render_template, reques
 from engine import Issue, PolicyInvalid, UnknownPolicy
 from engine.policy import set_scalar
 
-from . import blp, i18n, signin
 from .. import comparisons
 from ..auth import POLICY_ADMIN
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import PolicyVersion
 from ..policy_store import DRAFT, PUBLISHED, check_draft
+from . import blp, i18n, signin
 from .policies import next_version, numbered_lines, refs_checked, render_version, short, store
 
 ACTIONS = ("validate", "save", "impact", "publish")

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from engine import SubmissionInvalid, UnknownPolicy, parse_submission
 from engine.policy import parse_ref, version_key
 
-from . import blp, i18n, signin
 from .. import documents, evaluation
 from ..api.documents import document_response, dump
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, Principal
@@ -27,6 +26,7 @@ from ..errors import ApiError, BadRequest, NotFound, Unprocessable, problem
 from ..http import upload
 from ..models import PolicyVersion
 from ..policy_store import PUBLISHED
+from . import blp, i18n, signin
 from .self_report_form import Form, build, build_form, field_of, script_rules
 from .signin import page
 

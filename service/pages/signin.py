@@ -14,7 +14,7 @@ from typing import Callable
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for)
 from sqlalchemy import select
 
-from ..auth import ROLES, _SHAPE, Principal, secret_digest
+from ..auth import ROLES, Principal, _SHAPE, secret_digest
 from ..models import Token
 
 CSRF_FIELD = "csrf_token"
