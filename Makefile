@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv test test-fast run bench clean chromium
+.PHONY: venv test test-fast typecheck run bench clean chromium
 
 venv: $(STAMP)
 
@@ -17,12 +17,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e '.[durable,test]'
 	touch $(STAMP)
 
-test: venv chromium
+test: venv chromium typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # the suite without the tests marked slow (large parity runs, demo data, browsers): about a minute
 test-fast: venv
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# mypy over engine/ (setup.cfg [mypy]); `pytest -m "not slow"` leaves out the tests marked slow
+typecheck: venv
+	$(PY) -m mypy
 
 # the browser tests drive Debian's Chromium; installed here when the machine lacks it, with a CJK font so
 # that the Chinese pages' screenshots show characters, not boxes

@@ -22,11 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.backend import get_backend  # noqa: E402
-from engine.catalog import Catalog  # noqa: E402
-from engine.evaluator import evaluate  # noqa: E402
-from engine.intake import parse_submission  # noqa: E402
-from engine.trace import canonical_json  # noqa: E402
+from engine import Catalog, canonical_json, evaluate, parse_submission  # noqa: E402
+from engine.backends import get_backend  # noqa: E402
 
 
 def measure(fn, seconds: float) -> dict:

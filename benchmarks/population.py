@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/population.py [--rows 25000] [--single-rows 5000] [--repeat 3]
 
 Prints figures; asserts nothing (it does check that both paths give the same records). Rows are generated
-(engine.generate): for scoring, --rows for green-factory; for the impact run, half for each bundled policy, so
-that each version reads keys the other does not (left out, as engine.compare does).
+(engine.testing.generate): for scoring, --rows for green-factory; for the impact run, half for each bundled policy, so
+that each version reads keys the other does not (left out, as engine.versions.compare does).
 
   single path     per row, from its JSON line to its output line: parse, intake (parse_submission),
                   evaluate(trace=False), the batch record: `greenfactory batch --engine single` without the files
@@ -35,12 +35,10 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.catalog import Catalog  # noqa: E402
-from engine.evaluator import evaluate  # noqa: E402
-from engine.generate import generate_submissions  # noqa: E402
-from engine.impact import run_impact  # noqa: E402
-from engine.intake import parse_submission  # noqa: E402
+from engine import Catalog, evaluate, parse_submission  # noqa: E402
 from engine.population import frame_of  # noqa: E402
+from engine.testing import generate_submissions  # noqa: E402
+from engine.versions import run_impact  # noqa: E402
 from tools.batch_cmd import chunk_sizes  # noqa: E402
 from tools.progress import bulk  # noqa: E402
 from tools.rows import decode_line  # noqa: E402

@@ -73,7 +73,7 @@ def sorted_issues(issues: Iterable[Issue]) -> tuple[Issue, ...]:
     return tuple(sorted(unique.values(), key=Issue.sort_key))
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """' Did you mean "x"?' when a choice is close to word, else ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f' Did you mean "{close[0]}"?' if close else ""

@@ -16,8 +16,7 @@ from typing import Callable
 from flask import Flask, current_app, g, request
 from sqlalchemy import bindparam, select
 
-from engine.region import region_problem
-from engine.uscc import uscc_problem
+from engine.submission import region_problem, uscc_problem
 
 from . import throttle
 from .errors import Forbidden, Unauthorized

@@ -20,7 +20,7 @@ class Factory(Base):
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(6))
-    authority: Mapped[str] = mapped_column(String(6))  # the recommending authority (engine.region.authority_for)
+    authority: Mapped[str] = mapped_column(String(6))  # the recommending authority (engine.submission.region.authority_for)
     sector: Mapped[str] = mapped_column(String(64))
     provincial_year: Mapped[int | None] = mapped_column(Integer)
     national_year: Mapped[int | None] = mapped_column(Integer)

@@ -8,14 +8,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.catalog import version_key
-from engine.cohort.baseline import target_score
-from engine.cohort.benchmark import Cohort, rule_gaps
-from engine.cohort.inverse import what_it_takes
-from engine.cohort.round import APPLICANT, EXISTING
-from engine.evaluator import evaluate
-from engine.intake import parse_submission
-from engine.region import AUTHORITIES
+from engine import evaluate, parse_submission
+from engine.cohort import APPLICANT, EXISTING, Cohort, rule_gaps, target_score, what_it_takes
+from engine.policy import version_key
+from engine.submission import AUTHORITIES
 
 from .auth import ENTERPRISE, POLICY_ADMIN, REGIONAL, Principal, region_prefix
 from .cohort_models import Approval, BaselineSnapshot, Factory, PlausibilityResolution, Round, RoundEntry

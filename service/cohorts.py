@@ -11,15 +11,11 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.catalog import version_key
-from engine.cohort.dynamic import removal_reason
-from engine.cohort.plausibility import FLAGS
-from engine.cohort.round import APPLICANT, EXISTING, Member, run_round
-from engine.intake import parse_submission
-from engine.issue import Issue, SubmissionInvalid
-from engine.region import authority_for, region_problem
-from engine.trace import canonical_json
-from engine.uscc import uscc_problem
+from engine import Issue, SubmissionInvalid, canonical_json, parse_submission
+from engine.cohort import APPLICANT, EXISTING, Member, removal_reason, run_round
+from engine.policy import version_key
+from engine.scoring import FLAGS
+from engine.submission import authority_for, region_problem, uscc_problem
 
 from . import audit
 from .auth import ENTERPRISE, POLICY_ADMIN, Principal, region_prefix

@@ -1,5 +1,5 @@
 """What a policy change does, over HTTP: the diff of two versions, one submission under both, a population under
-both (stored submissions or inline ones). The engine does the work (engine.diff, engine.compare, engine.impact);
+both (stored submissions or inline ones). The engine does the work (engine.versions.diff, engine.versions.compare, engine.versions.impact);
 this module resolves versions, scopes stored data to the caller and loads it.
 
 Who may do what:
@@ -20,13 +20,10 @@ import orjson
 from flask import current_app
 from sqlalchemy import func, select
 
-from engine.catalog import parse_ref
-from engine.compare import compare
-from engine.compiler import CompiledPolicy
-from engine.diff import diff_policies
-from engine.impact import run_impact
-from engine.issue import Issue, SubmissionInvalid
+from engine import CompiledPolicy, Issue, SubmissionInvalid
+from engine.policy import parse_ref
 from engine.population import frame_of
+from engine.versions import compare, diff_policies, run_impact
 
 from .auth import ENTERPRISE, POLICY_ADMIN, REGIONAL, Principal, region_prefix
 from .errors import Forbidden, NotFound, Unprocessable

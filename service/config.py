@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from engine.catalog import DEFAULT_ROOT
+from engine.policy import DEFAULT_ROOT
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = f"sqlite:///{ROOT / 'var' / 'greenfactory.db'}"

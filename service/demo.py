@@ -1,4 +1,4 @@
-"""Load the demo population (engine.cohort.demo) into an empty database: factories, three rounds run in order with
+"""Load the demo population (engine.testing.demo) into an empty database: factories, three rounds run in order with
 every evaluation stored (outcome, trace, audit entry), the ministry's approvals of recommended applicants, and the
 removals the rounds flag. One transaction, bulk inserts; skipped when the database has factories already.
 """
@@ -11,9 +11,9 @@ from typing import Callable
 
 from sqlalchemy import func, select, update
 
-from engine.cohort.demo import ROUNDS, Reporter, applies, approves, population
-from engine.cohort.round import APPLICANT, EXISTING
-from engine.region import authority_for
+from engine.cohort import APPLICANT, EXISTING
+from engine.submission import authority_for
+from engine.testing import ROUNDS, Reporter, applies, approves, population
 
 from . import audit, cohorts
 from .auth import SYSTEM

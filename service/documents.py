@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.region import region_problem
+from engine.submission import region_problem
 
 from . import audit
 from .auth import ENTERPRISE, REGIONAL, Principal, region_prefix

@@ -18,8 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from engine.catalog import UnknownPolicy
-from engine.issue import Issue, IssueList, PolicyInvalid, SubmissionInvalid
+from engine import Issue, IssueList, PolicyInvalid, SubmissionInvalid, UnknownPolicy
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("greenfactory.service")

@@ -1,6 +1,6 @@
 """Evaluations: score a submission under a published policy version, store both with the trace, replay them.
 
-The submission is stored as the JSON it arrived as (key order kept), the outcome as engine.trace.canonical_json.
+The submission is stored as the JSON it arrived as (key order kept), the outcome as engine.scoring.trace.canonical_json.
 Replaying parses the stored submission again, evaluates it under the stored policy version and must give the
 same bytes; `greenfactory audit verify` replays every evaluation that way.
 """
@@ -15,11 +15,7 @@ from typing import Any, Iterator
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from engine.cohort.plausibility import SectorBest
-from engine.evaluator import RegionalBaseline, evaluate
-from engine.intake import parse_submission
-from engine.issue import Issue, SubmissionInvalid
-from engine.trace import canonical_json
+from engine import Issue, RegionalBaseline, SectorBest, SubmissionInvalid, canonical_json, evaluate, parse_submission
 
 from . import audit
 from .auth import ENTERPRISE, REGIONAL, Principal, region_prefix

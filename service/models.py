@@ -94,7 +94,7 @@ class Evaluation(Base):
     period: Mapped[str] = mapped_column(String(32))
     submission: Mapped[bytes] = mapped_column(LargeBinary)  # the submission's JSON as received, key order kept
     submission_digest: Mapped[str] = mapped_column(String(80))
-    outcome: Mapped[bytes] = mapped_column(Deflated)  # engine.trace.canonical_json, stored deflated (0003)
+    outcome: Mapped[bytes] = mapped_column(Deflated)  # engine.scoring.trace.canonical_json, stored deflated (0003)
     outcome_sha256: Mapped[str] = mapped_column(String(80))  # "sha256:" + hex
     score: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[str] = mapped_column(String(32), default=now)

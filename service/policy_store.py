@@ -16,12 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.catalog import Catalog, UnknownPolicy, parse_ref, version_key
-from engine.compiler import CompiledPolicy, compile_policy
-from engine.edit import set_scalar
-from engine.issue import Issue, PolicyInvalid
-from engine.loader import load_policy_text
-from engine.source import parse
+from engine import Catalog, CompiledPolicy, Issue, PolicyInvalid, UnknownPolicy, compile_policy, load_policy_text
+from engine.policy import parse, parse_ref, set_scalar, version_key
 
 from . import audit
 from .auth import SYSTEM, Principal
@@ -42,10 +38,10 @@ class StartupError(Exception):
 
 
 def checked_ref(policy_id: str, version: str | None = None) -> tuple[str, str | None]:
-    """The id and version of a path, refused (400) unless they match engine.catalog's patterns."""
+    """The id and version of a path, refused (400) unless they match engine.policy.catalog's patterns."""
     try:
         return parse_ref(policy_id if version is None else f"{policy_id}@{version}")
-    except UnknownPolicy:  # engine.catalog's message asks for an id@version reference, which a path does not hold
+    except UnknownPolicy:  # engine.policy.catalog's message asks for an id@version reference, which a path does not hold
         named = f'Policy "{policy_id}"' + (f' version "{version}"' if version is not None else "")
         raise UnknownPolicy("policy.ref.malformed", f"{named} is not a valid name: an id is lowercase letters, digits"
                             " and - (green-factory), a version letters, digits, '.', '_' and - (2025.1).") from None

@@ -1,6 +1,6 @@
 """The API's bodies as marshmallow schemas: they validate requests and describe responses in the OpenAPI document.
 
-Numbers that the engine computes exactly (Decimal) are strings in JSON, as engine.digest.jsonable writes them:
+Numbers that the engine computes exactly (Decimal) are strings in JSON, as engine.policy.digest.jsonable writes them:
 "86.5", never a float. A policy document is the YAML's data with the same rule: integers stay numbers, decimals
 become strings.
 """
@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from .json_schemas import ref
 
 # the shapes the server checks, stated once: the views' validators and the document's patterns use these
-POLICY_ID = "[a-z0-9][a-z0-9-]{0,63}"  # engine.catalog.REF's
+POLICY_ID = "[a-z0-9][a-z0-9-]{0,63}"  # engine.policy.catalog.REF's
 VERSION = "[0-9A-Za-z][0-9A-Za-z._-]{0,39}"
 REF = f"^{POLICY_ID}(@{VERSION})?$"
 UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # evaluation ids (uuid4, lowercase)

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 
-from engine.issue import Issue
+from engine import Issue
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -5,9 +5,7 @@ import json
 
 import pytest
 
-from engine.catalog import Catalog
-from engine.compiler import compile_policy
-from engine.loader import load_policy_file
+from engine import Catalog, compile_policy, load_policy_file
 
 from tests.support import EXAMPLES, ROOT
 

@@ -10,8 +10,8 @@ import orjson
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from engine.generate import generate_submissions
-from engine.intake import parse_submission
+from engine import parse_submission
+from engine.testing import generate_submissions
 from tools.cli import main
 from tools.rows import flatten, read_rows, unflatten
 
@@ -75,6 +75,7 @@ def test_batch_scores_every_row_and_reports_the_bad_ones_by_line(tmp_path, raws,
     assert all(r["score"] and r["rules"] for r in records if r["status"] == "scored")
 
 
+@pytest.mark.slow
 def test_the_column_and_single_engines_write_the_same_bytes(tmp_path, raws, run):
     source = tmp_path / "in.jsonl"
     write_jsonl(source, raws, broken_at=3)
@@ -87,6 +88,7 @@ def test_the_column_and_single_engines_write_the_same_bytes(tmp_path, raws, run)
         assert outputs[0] == outputs[1], fmt
 
 
+@pytest.mark.slow
 def test_two_workers_write_the_same_bytes_as_one(tmp_path, raws, run):
     source = tmp_path / "in.jsonl"
     write_jsonl(source, raws, broken_at=150)  # with raws' two rows intake refuses
@@ -102,6 +104,7 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path, raws, run):
     assert rows == list(range(1, 153)) + list(range(154, 303))  # in file order; line 153 is the broken one
 
 
+@pytest.mark.slow
 def test_csv_and_xlsx_in_and_out(tmp_path, raws, catalog, run):
     columns, rows = cells_of(raws[:60])
     with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -166,6 +169,7 @@ def test_an_unknown_policy_or_input_stops_the_run(tmp_path, run):
     assert code == 2 and "batch.file.unreadable" in err
 
 
+@pytest.mark.slow
 def test_impact_reports_and_its_movers_compare(tmp_path, raws, run):
     source = tmp_path / "in.jsonl"
     write_jsonl(source, raws[:120], broken_at=0)
@@ -183,6 +187,7 @@ def test_impact_reports_and_its_movers_compare(tmp_path, raws, run):
     assert code == 0 and "biggest movers" in text and "score delta" in text
 
 
+@pytest.mark.slow
 def test_a_sector_that_is_not_a_text_is_refused_not_a_crash(tmp_path, raws, run):
     rows = [dict(r, enterprise=dict(r["enterprise"])) for r in raws[:20]]
     rows[2]["enterprise"]["sector"] = ["cement"]

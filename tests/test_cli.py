@@ -10,13 +10,12 @@ import sys
 import pytest
 from ruamel.yaml import YAML
 
-from engine.edit import set_scalar
+from engine.policy import set_scalar
 from tools.cli import main
 
-from tests.support import EXAMPLES, ROOT
+from tests.support import EXAMPLES, MINI, ROOT
 
 ISSUE_LINE = re.compile(r"^\S+:\d+:\d+: [a-z_.]+ .+$")
-MINI = ROOT / "tests" / "fixtures" / "mini" / "2025.1.yaml"
 
 
 @pytest.fixture
@@ -77,6 +76,7 @@ def test_show_unknown_version_is_a_message_not_a_traceback(capsys):
     assert "policy.version.unknown" in err
 
 
+@pytest.mark.slow
 def test_publish_records_the_digest_and_refuses_later_changes(capsys, policies):
     draft = policies / "green-factory" / "2027.1.yaml"
     text = (policies / "green-factory" / "2025.1.yaml").read_text(encoding="utf-8")

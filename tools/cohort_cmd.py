@@ -85,7 +85,7 @@ def _refused(exc) -> int:
 
 
 def run_demo(args) -> int:
-    from engine.catalog import Catalog
+    from engine import Catalog
     from service import demo
 
     if args.out:

@@ -5,8 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from engine.compare import compare
-from engine.issue import IssueList
+from engine import IssueList
+from engine.versions import compare
 
 from .evaluate_cmd import read_json
 from .policy_cmd import resolve

@@ -6,10 +6,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from engine.backend import get_backend
-from engine.intake import parse_submission
-from engine.issue import IssueList
-from engine.trace import canonical_json
+from engine import IssueList, canonical_json, parse_submission
+from engine.backends import get_backend
 
 from .policy_cmd import resolve
 

@@ -15,8 +15,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from engine.impact import run_impact
 from engine.population import frame_of
+from engine.versions import run_impact
 
 from .policy_cmd import resolve
 from .progress import bulk, progress

@@ -6,13 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from engine.catalog import Catalog, UnknownPolicy, parse_ref
-from engine.diff import diff_policies
-from engine.edit import set_scalar
-from engine.ledger import ledger_issues, read_ledger, write_ledger
-from engine.golden import Coverage, case_files, percent, run_case
-from engine.issue import PolicyInvalid
-from engine.loader import load_policy_file, load_policy_text
+from engine import Catalog, PolicyInvalid, UnknownPolicy, load_policy_file, load_policy_text
+from engine.policy import ledger_issues, parse_ref, read_ledger, set_scalar, write_ledger
+from engine.versions import Coverage, case_files, diff_policies, percent, run_case
 
 
 def register(commands) -> None:

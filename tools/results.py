@@ -60,7 +60,7 @@ _KEYS = (*HEAD, "rules", "flags")
 
 def _flags(pop, rule_ids: list) -> list:
     """Each row's review flags as Outcome.flags lists them: by rule, then the industry code mismatch."""
-    from engine.population.scoring import FLAGS
+    from engine.population import FLAGS
 
     out: list = [[] for _ in range(pop.cols.n)]
     for r, rule in enumerate(rule_ids):

@@ -38,7 +38,7 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from engine.issue import Issue
+from engine import Issue
 
 FORMATS = ("jsonl", "csv", "xlsx")
 _NUMERIC = re.compile(r"^(energy_use_tce|output_value|data\.[^.]+|products\.\d+\.(output|energy_use_tce|values\.[^.]+))$")

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from typing import Callable, Iterable, Iterator
 
-from engine.evaluator import evaluate
-from engine.intake import parse_submission
-from engine.issue import IssueList
+from engine import IssueList, evaluate, parse_submission
 from engine.population import bind, evaluate_population, frame_of
 
 from .results import encoded, record_of, records_of, refused

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Iterable
 
-from ..arithmetic import CONTEXT
-from ..evaluator import RegionalBaseline
-from ..model import RegionalBaseline as Rule
+from ..policy.model import BaselineRule as Rule
+from ..scoring.arithmetic import CONTEXT
+from ..scoring.context import RegionalBaseline
 
 
 @dataclass(frozen=True, slots=True)
 class Peer:
     """An existing national green factory's score in a round, where it is recommended from."""
 
-    authority: str  # the recommending authority's code (engine.region.authority_for)
+    authority: str  # the recommending authority's code (engine.submission.region.authority_for)
     sector: str
     score: Decimal
 

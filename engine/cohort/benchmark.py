@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Mapping, Sequence
 
-from ..model import Grade
+from ..policy.model import Grade
 
 TENTH = Decimal("0.1")
 

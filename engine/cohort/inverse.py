@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import partial
 
-from ..arithmetic import CONTEXT, rescale
-from ..compiler import CompiledPolicy
-from ..submission import Case, Document, Submission
-from ..trace import Outcome
+from ..scoring.arithmetic import CONTEXT, rescale
+from ..scoring.compiled import CompiledPolicy
+from ..scoring.rules import score_rule
+from ..scoring.trace import Outcome
+from ..submission.record import Case, Document, Submission
 
 CENT = Decimal("0.01")
 WALK_LIMIT = 2000  # grid steps the settling walk may take; the inverted value is within a few of the answer
@@ -74,17 +76,18 @@ def what_it_takes(cp: CompiledPolicy, sub: Submission, outcome: Outcome, target:
         if r.status in ("not_applicable", "no_metric") or r.points >= r.max_points:
             continue
         needed = points_needed(cp, outcome, index, target)
-        found = cp.scorers[index](sub)
+        score = partial(score_rule, cp, cp.rules[index])
+        found = score(sub)
         if needed is None:
             out.append(Change(r.id, None, None, None, None, None, r.points, None, None, None, False))
             continue
         for value, unit, current, required in _invert(cp, index, sub, found, needed):
-            got = cp.scorers[index](_with(sub, found, value, required)).points if required is not None else None
-            ok = got is not None and got >= needed
-            out.append(Change(r.id, value, unit, current, required if ok else None,
-                              (required - current) if ok and current is not None else None, r.points,
-                              got if ok else None, (got - r.points) if ok else None,
-                              score_with(cp, outcome, index, got) if ok else None, ok))
+            got = score(with_value(sub, found, value, required)).points if required is not None else None
+            if required is None or got is None or got < needed:
+                out.append(Change(r.id, value, unit, current, None, None, r.points, None, None, None, False))
+                continue
+            out.append(Change(r.id, value, unit, current, required, (required - current) if current is not None else None,
+                              r.points, got, got - r.points, score_with(cp, outcome, index, got), True))
     return out
 
 
@@ -94,7 +97,9 @@ def _invert(cp: CompiledPolicy, index: int, sub: Submission, found, needed: Deci
     """(value path, unit, current value, required value or None) for each value that can carry the rule."""
     cm = found.metric
     m = cm.metric
-    score = cp.scorers[index]
+    score = partial(score_rule, cp, cp.rules[index])
+    current: Decimal | None
+    guess: Decimal | None
     if m.basis == "cases":
         current = Decimal(found.counted)
         guess = _cases_guess(cp, cp.rules[index].rule.points, m, needed, current)
@@ -131,8 +136,8 @@ def _guess(cp, full, found, needed, current, higher, sector=None) -> Decimal | N
     if row is None:
         return current
     if row.bands:  # the nearest edge of a band that gives enough points
-        edges = [b.min if higher else (b.max - CENT if b.max is not None else None) for b in row.bands if b.points >= needed]
-        edges = [e for e in edges if e is not None]
+        edges = [b.min if higher else b.max - CENT for b in row.bands
+                 if b.points >= needed and (higher or b.max is not None)]
         return (min(edges) if higher else max(edges)) if edges else current
     if row.leading == row.baseline:
         return row.leading
@@ -171,7 +176,7 @@ def _settle(score, sub, found, path, guess, step, higher, needed, current, low=N
     def points(v: Decimal) -> Decimal | None:
         if (low is not None and v < low) or (high is not None and v > high) or (path.startswith("cases.") and v < 0):
             return None
-        return score(_with(sub, found, path, v)).points
+        return score(with_value(sub, found, path, v)).points
 
     for _ in range(WALK_LIMIT):
         got = points(x)
@@ -190,7 +195,7 @@ def _settle(score, sub, found, path, guess, step, higher, needed, current, low=N
     return x
 
 
-def _with(sub: Submission, found, path: str, value: Decimal) -> Submission:
+def with_value(sub: Submission, found, path: str, value: Decimal) -> Submission:
     """A copy of the submission with one value replaced (cases: that many qualifying cases with evidence)."""
     kind, _, rest = path.partition(".")
     if kind == "data":

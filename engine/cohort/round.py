@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..compiler import CompiledPolicy
-from ..evaluator import RegionalBaseline, evaluate
-from ..submission import Submission
-from ..trace import Outcome
+from ..scoring.compiled import CompiledPolicy
+from ..scoring.context import RegionalBaseline, SectorBest
+from ..scoring.evaluator import evaluate
+from ..scoring.trace import Outcome
+from ..submission.record import Submission
 from .baseline import Peer, baseline_for, baselines
 from .benchmark import Cohort, Standing
 from .dynamic import BOTTOM_SHARE
-from .plausibility import SectorBest, sector_bests
+from .plausibility import sector_bests
 
 EXISTING, APPLICANT = "existing", "applicant"
 

@@ -6,10 +6,13 @@
     result.outcome(i) == evaluate(compiled, parse_submission(policy, raw[i]), trace=False)
     result.trace(i)                            # row i again with the single evaluator, full trace
 
-Agreement with engine.evaluator is exact by construction, not by luck: see engine.population.exact.
+Agreement with engine.scoring.evaluator is exact by construction, not by luck: see engine.population.exact.
 """
 from .columns import Columns, bind
 from .frame import Frame, frame_of
+from .grade import grade_codes
 from .result import Population, evaluate_population
+from .scoring import FLAGS
+from .shape import shaped
 
-__all__ = ["Columns", "Frame", "Population", "bind", "evaluate_population", "frame_of"]
+__all__ = ["Columns", "FLAGS", "Frame", "Population", "bind", "evaluate_population", "frame_of", "grade_codes", "shaped"]

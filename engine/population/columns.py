@@ -1,11 +1,11 @@
 """A frame bound to one compiled policy: which rows it can evaluate, and its inputs as columns.
 
-A row is valid when engine.intake would accept it under this policy. The frame settled the
+A row is valid when engine.submission.intake would accept it under this policy. The frame settled the
 policy-independent checks for most rows; here the policy's own checks (sector, key names, ranges, whole
 numbers, fact types and answers) run on the columns. Every row either check leaves in doubt goes through
-engine.intake.parse_submission itself, which decides it and, for a bad row, lists every issue with its path.
+engine.submission.intake.parse_submission itself, which decides it and, for a bad row, lists every issue with its path.
 
-project=True reads a submission as engine.compare does for another version: keys of data, facts, cases and
+project=True reads a submission as engine.versions.compare does for another version: keys of data, facts, cases and
 evidence that the policy does not know are left out, not refused.
 """
 from __future__ import annotations
@@ -15,11 +15,10 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..compare import project as project_keys
-from ..compiler import CompiledPolicy
-from ..intake import intake_for, parse_submission
 from ..issue import IssueList
-from ..submission import GENERAL, Submission
+from ..scoring.compiled import CompiledPolicy
+from ..submission.intake import intake_for, parse_submission, project as project_keys
+from ..submission.record import GENERAL, Submission
 from .exact import compare, tie_sign
 from .frame import ABSENT, FLAG, NUMBER, TEXT, Facts, Frame, Numbers
 
@@ -46,10 +45,10 @@ class Columns:
     def raw(self, i: int) -> dict:
         """Row i as this policy reads it."""
         raw = self.frame.rows[i]
-        return project_keys(raw, self.cp)[0] if self.project and isinstance(raw, dict) else raw
+        return project_keys(raw, self.cp.policy)[0] if self.project and isinstance(raw, dict) else raw
 
     def submission(self, i: int) -> Submission:
-        """Row i through engine.intake (SubmissionInvalid for a row that is not valid)."""
+        """Row i through engine.submission.intake (SubmissionInvalid for a row that is not valid)."""
         sub = self._parsed.get(i)
         if sub is None:
             sub = self._parsed[i] = parse_submission(self.cp.policy, self.raw(i))
@@ -80,17 +79,17 @@ def bind(cp: CompiledPolicy, frame: Frame, *, project: bool = False) -> Columns:
             continue
         inexact |= col.inexact
         doubt |= col.present & _out_of_range(col.value, spec.min, spec.max, spec.integer)
-    for key, col in frame.facts.items():
-        spec = intake.facts.get(key)
-        if spec is None:
+    for key, fact in frame.facts.items():
+        fact_spec = intake.facts.get(key)
+        if fact_spec is None:
             if not project:
-                doubt |= col.kind != ABSENT
+                doubt |= fact.kind != ABSENT
             continue
-        inexact |= col.number.inexact
-        doubt |= (col.kind != ABSENT) & (col.kind != _FACT_KIND[spec.type])
-        if spec.values:
-            allowed = np.array([t in spec.values for t in col.text], dtype=bool)
-            doubt |= (col.kind != ABSENT) & ~allowed
+        inexact |= fact.number.inexact
+        doubt |= (fact.kind != ABSENT) & (fact.kind != _FACT_KIND[fact_spec.type])
+        if fact_spec.values:
+            allowed = np.array([t in fact_spec.values for t in fact.text], dtype=np.bool_)
+            doubt |= (fact.kind != ABSENT) & ~allowed
     for product in frame.products.values():
         for key, col in product.values.items():
             if key not in intake.product_values:

@@ -11,13 +11,15 @@ every other row the number intake scores is Decimal(repr(x)), a function of x al
 - points are exact: a float result V (in quanta) carries an error bound E; where [V - E, V + E] holds no
   point at which the policy's rounding mode jumps (k + 0.5 for half_up and half_even, k for down), the
   rounding of the float is the rounding of the decimal. Rows within E of a jump (a score on x.xx5) are
-  recomputed by the single evaluator (engine.arithmetic), so agreement is guaranteed, not hoped for.
+  recomputed by the single evaluator (engine.scoring.arithmetic), so agreement is guaranteed, not hoped for.
 """
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
+
+from ..scoring.arithmetic import exponent
 
 UNIT = 2.0 ** -53  # unit roundoff of float64
 SAFETY = 4.0  # the error bounds below are worst cases; widen them anyway
@@ -77,7 +79,7 @@ def divide(n: np.ndarray, d, mode: str) -> np.ndarray:
 
 def scale_of(values) -> int:
     """The fewest decimal places that write every value exactly."""
-    return max((max(0, -Decimal(v).as_tuple().exponent) for v in values), default=0)
+    return max((max(0, -exponent(Decimal(v))) for v in values), default=0)
 
 
 def scaled(value: Decimal, places: int) -> int:

@@ -3,7 +3,7 @@
 Every key any row reports becomes a column: numbers as float64 with a present mask, facts with their kind,
 case counts, evidence presence, products by id. `checked` marks the rows whose shape, identity codes and
 numbers certainly pass intake's policy-independent checks; a policy adds its own checks when it binds the
-frame (engine.population.columns), and every row left in doubt goes through engine.intake itself.
+frame (engine.population.columns), and every row left in doubt goes through engine.submission.intake itself.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..region import NO_AUTHORITY, region_problem
 from . import shape
+from ..submission.region import NO_AUTHORITY, region_problem
 
 LIMIT = 1e15  # the schema's bound on every number
 _EMPTY: dict = {}
@@ -113,8 +113,8 @@ def _part(rows: list) -> Frame:
     doubtful = duplicated
     for col in (*amounts.values(), *data.values()):
         doubtful |= col.bad | col.inexact
-    for col in facts.values():
-        doubtful |= col.bad | col.number.inexact
+    for fact in facts.values():
+        doubtful |= fact.bad | fact.number.inexact
     for product in products.values():
         for col in (product.energy, product.output, *product.values.values()):
             doubtful[product.rows[col.bad | col.inexact]] = True
@@ -179,7 +179,7 @@ def _absent_facts(size: int) -> Facts:
 
 
 def uscc_and_region_ok(frame: Frame) -> np.ndarray:
-    """engine.intake's enterprise checks: the USCC check character, a known region with an authority."""
+    """engine.submission.intake's enterprise checks: the USCC check character, a known region with an authority."""
     ok = shape.uscc_checked(frame.uscc, frame.checked)
     verdicts: dict = {}
     for i in np.flatnonzero(ok):

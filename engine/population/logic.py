@@ -1,9 +1,9 @@
-"""Conditions over columns, with engine.condition's three-valued logic, row by row identical.
+"""Conditions over columns, with engine.scoring.condition's three-valued logic, row by row identical.
 
 A result is an int8 array: F = 0, U = 1 (not reported: None), T = 2. Ordered so, Kleene's logic is
 arithmetic: `all` is the minimum, `any` the maximum, `not` is 2 - x.
 
-Each comparison follows engine.condition exactly, quirks included: a number is never equal to a boolean
+Each comparison follows engine.scoring.condition exactly, quirks included: a number is never equal to a boolean
 (`x is True`), ordering a boolean or a text gives None, `present` compares (x is not None) with the value,
 `in` matches numbers by value (1 = 1.0) and keeps booleans, numbers and texts apart.
 """
@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from ..model import AllOf, AnyOf, Compare, Condition, Not
+from ..policy.model import AllOf, AnyOf, Compare, Condition, Not
 from .exact import compare, tie_sign
 from .frame import ABSENT, FLAG, NUMBER, TEXT
 
@@ -33,7 +33,7 @@ class View(NamedTuple):
 
 
 def view(cols, field: str) -> View:
-    """The field as engine.condition.getter reads it, cached per Columns."""
+    """The field as engine.scoring.condition.getter reads it, cached per Columns."""
     got = cols._views.get(field)
     if got is None:
         got = cols._views[field] = _view(cols, field)

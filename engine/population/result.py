@@ -1,5 +1,5 @@
-"""Evaluate a bound population: gates, rules, totals, bonus and decisions for every row, as engine.evaluator
-does for one; rows the columns cannot settle for certain are evaluated by engine.evaluator itself.
+"""Evaluate a bound population: gates, rules, totals, bonus and decisions for every row, as engine.scoring.evaluator
+does for one; rows the columns cannot settle for certain are evaluated by engine.scoring.evaluator itself.
 
 Every number is a whole count of quanta (int64). outcome(i) rebuilds row i's Outcome (trace=None) from the
 columns; trace(i) evaluates row i again with the single evaluator, trace included.
@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Sequence
 
 import numpy as np
 
-from ..arithmetic import ZERO
-from ..evaluator import RegionalBaseline, evaluate
-from ..submission import GENERAL
-from ..trace import Outcome, RuleResult
 from . import logic
+from ..scoring.arithmetic import ZERO
+from ..scoring.context import RegionalBaseline
+from ..scoring.evaluator import evaluate
+from ..scoring.trace import Outcome, RuleResult
+from ..submission.record import GENERAL
 from .columns import Columns
 from .exact import divide, quanta, scale_of, scaled
-from .scoring import FLAGS, NOT_APPLICABLE, SCORED, STATUSES, RuleScores, Scorer, Scopes
+from .scoring import FLAGS, NOT_APPLICABLE, SCORED, STATUSES, RuleScores, Scopes, Scorer
 
 GATE_STATUSES = ("passed", "failed", "undetermined")
 NO, UNKNOWN, YES = 0, 1, 2  # a decision: False, None, True
@@ -31,7 +33,7 @@ class Population:
     """Outcomes of many submissions under one policy, column by column."""
 
     cols: Columns
-    baselines: object  # one RegionalBaseline for every row, one per row (a sequence), or None
+    baselines: RegionalBaseline | Sequence[RegionalBaseline | None] | None  # for every row, one per row, or none
     sector_bests: dict  # sector -> SectorBest
     rules: list  # RuleScores per rule, in policy order
     flags: np.ndarray  # int8 [rules, n]: bits of scoring.FLAGS
@@ -148,7 +150,7 @@ _DECISION = (False, None, True)
 
 def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> Population:
     """Every valid row of cols evaluated under cols.cp, agreeing on each with
-    engine.evaluator.evaluate(cp, sub, trace=False, baseline=..., sector_best=sector_bests.get(sub.sector)).
+    engine.scoring.evaluator.evaluate(cp, sub, trace=False, baseline=..., sector_best=sector_bests.get(sub.sector)).
     baseline: one RegionalBaseline for every row, or a sequence with each row's (None: no baseline)."""
     cp, n = cols.cp, cols.n
     scopes = Scopes()
@@ -160,6 +162,7 @@ def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> P
     flags = np.array([s.flags | _evidence_missing(cols, cr, s) for cr, s in zip(cp.rules, rules)],
                      dtype=np.int8).reshape(len(rules), n)
     earned = np.sum([s.points for s in rules], axis=0, dtype=np.int64) if rules else np.zeros(n, np.int64)
+    assert isinstance(earned, np.ndarray)  # axis=0 over rows of n: one sum per row
     applicable, values, total = _totals(cols, rules, earned)
     bonus = _bonus(cols)
     score = total + bonus
@@ -176,7 +179,7 @@ def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> P
 
 
 def _evidence_missing(cols: Columns, cr, s: RuleScores) -> np.ndarray:
-    """engine.rulescore.flags_of: data reported without the evidence the policy requires."""
+    """engine.scoring.rules.flags_of: data reported without the evidence the policy requires."""
     rule = cr.rule
     if rule.evidence != "required":
         return np.zeros(cols.n, dtype=bool)

@@ -1,10 +1,10 @@
-"""Score every rule for every row at once: engine.rulescore.score_rule, column-wise.
+"""Score every rule for every row at once: engine.scoring.rules.score_rule, column-wise.
 
 Points are whole numbers of quanta (int64: 0.01 points when the policy rounds to 2 places). Metric choice,
 tiers, threshold rows, bands and clamps are decided by exact comparisons (engine.population.exact); a
 linear share strictly inside its band is computed in float64 with an error bound, and a row whose points
 fall within that bound of a rounding jump is marked `unsafe`: the single evaluator scores it. Counts of
-cases take few values, so their points come from engine.arithmetic itself, once per distinct count.
+cases take few values, so their points come from engine.scoring.arithmetic itself, once per distinct count.
 """
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..arithmetic import ONE, ZERO, band_points, linear_share, points_of, weighted
-from ..cohort.plausibility import RANGE, SECTOR_BEST
-from ..compiler import CompiledMetric, CompiledRule
 from . import logic
+from ..scoring.arithmetic import ONE, ZERO, band_points, linear_share, points_of, weighted
+from ..scoring.compiled import CompiledMetric, CompiledRule, Entry
+from ..scoring.context import RANGE, SECTOR_BEST
+from ..scoring.rules import row_share
 from .exact import UNIT, compare, quanta, round_safe, tie_sign, unsafe
 from .frame import NUMBER
 
@@ -57,7 +58,8 @@ class Entries:
     Built once per metric, sectors and keys (entries_for), as every chunk of a batch asks for the same."""
 
     def __init__(self, cm: CompiledMetric, sectors: tuple, keys: tuple, key_kind: str):
-        entries, index = [], {}
+        entries: list[Entry] = []
+        index: dict[int, int] = {}
         self.table = np.full((len(sectors), max(len(keys), 1)), -1, dtype=np.int64)
         for s, sector in enumerate(sectors):
             for k, key in enumerate(keys or (None,)):
@@ -70,8 +72,8 @@ class Entries:
         linear = cm.metric.method != "bands"
         self.entries, self.bands = entries, [r.bands for r in rows]
         self.scope_names = [e.scope for e in entries]
-        base = [r.baseline if linear else ZERO for r in rows]
-        lead = [r.leading if linear else ZERO for r in rows]
+        base = [_required(r.baseline) if linear else ZERO for r in rows]
+        lead = [_required(r.leading) if linear else ZERO for r in rows]
         self.b, self.b_tie = np.array([float(v) for v in base]), np.array([tie_sign(v) for v in base], np.int8)
         self.l, self.l_tie = np.array([float(v) for v in lead]), np.array([tie_sign(v) for v in lead], np.int8)
         self.sign = np.array([(l > b) - (l < b) for b, l in zip(base, lead)], dtype=np.int8)
@@ -121,7 +123,7 @@ class Scorer:
             if basis == "product":
                 products = self._products(cm)
                 sel &= products[0].any(axis=1)
-            if cm.when is not None:
+            if cm.metric.when is not None:  # as cm.when: compiled from it
                 sel &= logic.compile_test(cm.metric.when)(self.cols) == logic.T
             if not sel.any():
                 continue
@@ -179,11 +181,13 @@ class Scorer:
 
     def _tiers(self, cm: CompiledMetric, rows: np.ndarray) -> np.ndarray:
         """Index of the size tier per row (-1: no value, or no tier holds it), as CompiledMetric.tier_of."""
-        v = logic.view(self.cols, cm.metric.tier.by)
+        spec = cm.metric.tier
+        assert spec is not None  # called for tiered metrics only
+        v = logic.view(self.cols, spec.by)
         kind, x = v.kind[rows], v.number[rows]
         self.unsafe[rows[(kind != NUMBER) & (kind != 0)]] = True  # a yes/no or a text as a size: one by one
         out = np.full(len(rows), -1, dtype=np.int64)
-        for t, tier in enumerate(cm.metric.tier.tiers):
+        for t, tier in enumerate(spec.tiers):
             inside = (out < 0) & (kind == NUMBER) & (compare(x, float(tier.min), tie_sign(tier.min)) >= 0)
             if tier.max is not None:
                 inside &= compare(x, float(tier.max), tie_sign(tier.max)) < 0
@@ -192,7 +196,7 @@ class Scorer:
 
     # -- one value against one threshold row per row ---------------------------------------------------------
     def _value(self, cr, cm, entries: Entries, rows, x, e, out: RuleScores) -> None:
-        """engine.rulescore._score_value: bands, or linear between baseline and leading value."""
+        """engine.scoring.rules._score_value: bands, or linear between baseline and leading value."""
         lost = e < 0  # no threshold row for the sector: the single evaluator says what happens
         self.unsafe[rows[lost]] = True
         rows, x, e = rows[~lost], x[~lost], e[~lost]
@@ -218,7 +222,7 @@ class Scorer:
         out.points[rows] = points
 
     def _share(self, entries: Entries, x, e, higher: bool):
-        """engine.arithmetic.linear_share per row: (share, its error bound, share is exactly 0 or 1)."""
+        """engine.scoring.arithmetic.linear_share per row: (share, its error bound, share is exactly 0 or 1)."""
         b, l, sign = entries.b[e], entries.l[e], entries.sign[e]
         cb = compare(x, b, entries.b_tie[e])
         cl = compare(x, l, entries.l_tie[e])
@@ -234,7 +238,7 @@ class Scorer:
         return share, err, exact
 
     def _bands(self, entries: Entries, x, e) -> np.ndarray:
-        """engine.arithmetic.band_points, quantized: the first band with min <= x < max; 0 below all."""
+        """engine.scoring.arithmetic.band_points, quantized: the first band with min <= x < max; 0 below all."""
         points = np.zeros(len(x), dtype=np.int64)
         for j in np.unique(e):
             mine = e == j
@@ -287,7 +291,7 @@ class Scorer:
                            chosen[many], sector[many], ids, out)
 
     def _weighted(self, cr, cm, entries, rows, x, w, order, chosen, sector, ids, out: RuleScores) -> None:
-        """engine.arithmetic.weighted over the chosen products' linear shares, then points_of."""
+        """engine.scoring.arithmetic.weighted over the chosen products' linear shares, then points_of."""
         if cm.metric.method == "bands":  # the single evaluator decides what several products on bands mean
             self.unsafe[rows] = True
             return
@@ -314,11 +318,11 @@ class Scorer:
         out.points[rows] = round_safe(v, self.mode)
         near = unsafe(v, bound, self.mode)
         self.boundary += int(near.sum())
-        for k in np.flatnonzero(near):  # by a rounding jump: in Decimal, as evaluate does
+        for k in map(int, np.flatnonzero(near)):  # by a rounding jump: in Decimal, as evaluate does
             parts = []
-            for t in np.flatnonzero(chosen[k]):
+            for t in map(int, np.flatnonzero(chosen[k])):
                 row = entries.entries[entries.table[sector[k], order[k, t]]].row
-                parts.append((linear_share(_decimal(x[k, t]), row.baseline, row.leading, cm.higher), _decimal(w[k, t])))
+                parts.append((row_share(_decimal(x[k, t]), row, cm.higher), _decimal(w[k, t])))
             out.points[rows[k]] = quanta(points_of(cr.rule.points, weighted(parts), self.cp.quantum, self.mode),
                                          self.cp.quantum)
         code = np.zeros(len(rows), dtype=np.int64)
@@ -358,6 +362,11 @@ class Scorer:
                     pts = points_of(cr.rule.points, linear_share(x, row.baseline, row.leading, cm.higher),
                                     self.cp.quantum, self.mode)
                 out.points[rows[(e == j) & (counted == c)]] = quanta(pts, self.cp.quantum)
+
+
+def _required(value: Decimal | None) -> Decimal:
+    assert value is not None  # the schema requires baseline and leading on a linear row
+    return value
 
 
 def _decimal(x: float) -> Decimal:

@@ -2,7 +2,7 @@
 
 Stricter than the schema, never looser: a row it passes is schema-valid (the tests hold it to
 fastjsonschema's verdicts on generated and broken rows); a row it fails may still be valid (a period
-"2025\\n", which Python's `$` accepts) and goes to engine.intake, which decides and explains. Numbers
+"2025\\n", which Python's `$` accepts) and goes to engine.submission.intake, which decides and explains. Numbers
 are checked on the frame's columns (type, finiteness, range), not here.
 
 The check runs over many rows at once: containers row by row, then every string of a kind in one pass
@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..uscc import CHARSET, WEIGHTS
+from ..submission.uscc import CHARSET, WEIGHTS
 
 TOP = frozenset({"period", "enterprise", "energy_use_tce", "output_value", "products", "data", "cases", "facts",
                  "evidence"})
@@ -104,7 +104,7 @@ def _containers_ok(rows: Sequence) -> bool:
             and _product_ids(list(map(_ID, products))))
 
 
-def _all_of(values: list, kind: type) -> bool:
+def _all_of(values: Sequence, kind: type) -> bool:
     return set(map(type, values)) <= {kind}
 
 
@@ -166,7 +166,7 @@ _WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
 
 
 def uscc_checked(codes: list, well_formed: np.ndarray) -> np.ndarray:
-    """Per row: the check character is right (rows not well_formed are False). engine.uscc, vectorised."""
+    """Per row: the check character is right (rows not well_formed are False). engine.submission.uscc, vectorised."""
     out = np.zeros(len(codes), dtype=bool)
     idx = np.flatnonzero(well_formed)
     if idx.size:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request, url_for
 from flask_smorest import Blueprint
 
-from engine.digest import jsonable
+from engine.policy import jsonable
 
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..http import YAML, body, conditional, stamp, wants_yaml

@@ -12,8 +12,8 @@ from decimal import Decimal
 from flask import current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from engine.cohort.round import APPLICANT, EXISTING
-from engine.region import AUTHORITIES, authority_for
+from engine.cohort import APPLICANT, EXISTING
+from engine.submission import AUTHORITIES, authority_for
 
 from .. import cohort_views as views
 from .. import evaluation

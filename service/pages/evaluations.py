@@ -14,8 +14,8 @@ import orjson
 from flask import current_app, render_template, request, url_for
 from sqlalchemy import select
 
-from engine.catalog import UnknownPolicy, parse_ref, version_key
-from engine.issue import SubmissionInvalid
+from engine import SubmissionInvalid, UnknownPolicy
+from engine.policy import parse_ref, version_key
 
 from .. import comparisons, documents, evaluation
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, Principal

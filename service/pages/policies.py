@@ -12,7 +12,8 @@ from typing import Iterator
 import orjson
 from flask import current_app, get_flashed_messages, render_template, request
 
-from engine.catalog import UnknownPolicy, parse_ref, version_key
+from engine import UnknownPolicy
+from engine.policy import parse_ref, version_key
 
 from .. import comparisons
 from ..auth import POLICY_ADMIN

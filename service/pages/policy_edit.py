@@ -11,9 +11,8 @@ from decimal import Decimal
 
 from flask import flash, get_flashed_messages, redirect, render_template, request, url_for
 
-from engine.catalog import UnknownPolicy
-from engine.edit import set_scalar
-from engine.issue import Issue, PolicyInvalid
+from engine import Issue, PolicyInvalid, UnknownPolicy
+from engine.policy import set_scalar
 
 from .. import comparisons
 from ..auth import POLICY_ADMIN

@@ -15,9 +15,8 @@ from functools import lru_cache
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from engine.catalog import UnknownPolicy, parse_ref, version_key
-from engine.intake import parse_submission
-from engine.issue import SubmissionInvalid
+from engine import SubmissionInvalid, UnknownPolicy, parse_submission
+from engine.policy import parse_ref, version_key
 
 from .. import documents, evaluation
 from ..api.documents import document_response, dump

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from engine.model import Policy
-from engine.schema import SCHEMA_DIR
+from engine import Policy
+from engine.policy import SCHEMA_DIR
 from engine.submission import GENERAL
 
 CASE_ROWS = 3  # case rows per case key on the form

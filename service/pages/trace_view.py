@@ -1,4 +1,4 @@
-"""Turn a stored outcome (engine.trace.canonical_json, parsed) and its submission into the rows the evaluation and
+"""Turn a stored outcome (engine.scoring.trace.canonical_json, parsed) and its submission into the rows the evaluation and
 comparison pages show. Pure: no Flask, no database; the page language and the policy-line address are arguments.
 
 Nothing is evaluated again: every number comes from the stored outcome, the labels from the policy version it was
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from engine.model import Policy
+from engine import Policy
 
-# policies/<id>/<version>.yaml, as engine.trace.Outcome.raw_dict writes it
+# policies/<id>/<version>.yaml, as engine.scoring.trace.Outcome.raw_dict writes it
 POLICY_FILE = re.compile(r"policies/(?P<id>[a-z0-9][a-z0-9-]{0,63})/(?P<version>[0-9A-Za-z][0-9A-Za-z._-]{0,39})\.yaml")
 LineHref = Callable[[str, str, int], str]  # (policy id, version, line) -> address
 
@@ -305,7 +305,7 @@ class CompareRow:
 
 def comparison_rows(result: dict, before: Policy | None, after: Policy | None, lang: str,
                     line_href: LineHref) -> list[CompareRow]:
-    """The rules of engine.compare's result, labelled, with links to each version's line."""
+    """The rules of engine.versions.compare's result, labelled, with links to each version's line."""
     names = {**Labels(before, lang).rules, **Labels(after, lang).rules}
     refs = [result[side]["policy"].split("@", 1) for side in ("from", "to")]
     out = []

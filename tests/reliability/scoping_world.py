@@ -10,7 +10,7 @@ from cohort_helpers import CSV, csv_body
 from service_helpers import NINGBO_USCC, SUZHOU_USCC, submission
 from sqlalchemy import func, select
 
-from engine.uscc import with_check_digit
+from engine.submission import with_check_digit
 from service.auth import new_token
 from service.models import Base, Evaluation
 

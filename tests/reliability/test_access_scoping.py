@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from service_helpers import NINGBO_USCC, SUZHOU_USCC, mini_yaml, submission
 
-from engine.edit import set_scalar
+from engine.policy import set_scalar
 from service.auth import region_prefix
 
 from tests.reliability.scoping_world import (  # noqa: F401  (headers and world are fixtures)

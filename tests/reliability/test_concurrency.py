@@ -21,12 +21,9 @@ import pytest
 from service_helpers import mini_yaml, submission
 from sqlalchemy import select
 
-from engine.backend import get_backend
-from engine.catalog import Catalog
-from engine.durable_backend import DurableUnavailable, require_durable
-from engine.generate import generate_submissions
-from engine.intake import parse_submission
-from engine.trace import canonical_json
+from engine import Catalog, canonical_json, parse_submission
+from engine.backends import DurableUnavailable, get_backend, require_durable
+from engine.testing import generate_submissions
 from service.models import AuditEntry, Evaluation
 from tools.cli import main
 

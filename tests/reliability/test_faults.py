@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from engine.uscc import with_check_digit
+from engine.submission import with_check_digit
 from tests.reliability.served import NINGBO, Server, assert_consistent, call, count, plant, server_env, \
     shared_postgres_database, sqlite_url, stored, token
 from tests.support import ROOT

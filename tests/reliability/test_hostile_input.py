@@ -15,7 +15,7 @@ from markupsafe import escape
 from service_helpers import NINGBO_USCC, mini_yaml, sign_in_page, submission
 from sqlalchemy import func, select, text
 
-from engine.uscc import with_check_digit
+from engine.submission import with_check_digit
 from service.models import Base
 from tools.cli import main
 

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from service_helpers import NINGBO_USCC, SUZHOU_USCC, sign_in_page, submission
 from test_pages_self_report import field_errors, filled
 
-from engine.uscc import with_check_digit
+from engine.submission import with_check_digit
 from service.auth import new_token
 from service.cohort_models import Factory
 

@@ -8,7 +8,7 @@ import io
 
 from service_helpers import NINGBO_USCC, submission
 
-from engine.uscc import with_check_digit
+from engine.submission import with_check_digit
 
 CSV = "text/csv"
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from service_helpers import NINGBO_USCC, SUZHOU_USCC
 
-from engine.catalog import DEFAULT_ROOT, Catalog
+from engine import Catalog
+from engine.policy import DEFAULT_ROOT
 from service import create_app, policy_store
 from service.auth import new_token
 

@@ -9,7 +9,7 @@ import pytest
 from cohort_helpers import CSV, csv_body, plant as ningbo, run_cohort
 from service_helpers import NINGBO_USCC, counts
 
-from engine.uscc import with_check_digit
+from engine.submission import with_check_digit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 from cohort_helpers import plant
 from service_helpers import counts, evaluate, mini_yaml, submission
 
-from engine.catalog import DEFAULT_ROOT, Catalog
-from engine.impact import run_impact
+from engine import Catalog
+from engine.policy import DEFAULT_ROOT
 from engine.population import frame_of
+from engine.versions import run_impact
 from service import comparisons
 
 YAML = "application/yaml"

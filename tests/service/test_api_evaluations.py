@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from service_helpers import NINGBO_USCC, counts, evaluate, mini_yaml, submission
 
-from engine.catalog import Catalog
+from engine import Catalog
 
 
 def test_201_stores_the_submission_and_the_outcome_with_its_trace(app, client, tokens):

@@ -12,8 +12,7 @@ import pytest
 from cohort_helpers import run_cohort
 from service_helpers import NINGBO_USCC
 
-from engine.region import AUTHORITIES
-from engine.uscc import with_check_digit
+from engine.submission import AUTHORITIES, with_check_digit
 from service.auth import new_token
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -10,7 +10,7 @@ import re
 from service_helpers import counts, evaluate, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
-from engine.catalog import DEFAULT_ROOT
+from engine.policy import DEFAULT_ROOT
 from service.models import PolicyVersion
 
 BASE = "green-factory@2026.1"

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from service_helpers import REPO, audit_actions, counts
 
-from engine.loader import load_policy_file
+from engine import load_policy_file
 from service.policy_store import StartupError
 from tools.cli import main
 
