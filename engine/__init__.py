@@ -16,9 +16,10 @@ records and the canonical JSON).
 The other stages: engine/backends/ (the same rules matched by durable-rules), engine/population/ (many submissions
 at once, column-wise with NumPy; exact agreement with evaluate), engine/versions/ (diff, compare and impact of
 policy versions; golden cases), engine/cohort/ (baselines, standings, what it takes), engine/testing/ (generated
-submissions). Errors are values: engine/issue.py (Issue; PolicyInvalid and SubmissionInvalid carry them).
+submissions). Errors are values: engine/issue.py (Issue; every error raised is an EngineError: PolicyInvalid and
+SubmissionInvalid carry issues, UnknownPolicy names a missing version, BackendError a backend that cannot run).
 """
-from .issue import Issue, IssueList, PolicyInvalid, SubmissionInvalid
+from .issue import BackendError, EngineError, Issue, IssueList, PolicyInvalid, SubmissionInvalid
 from .policy.catalog import Catalog, UnknownPolicy
 from .policy.loader import load_policy_file, load_policy_text
 from .policy.model import Policy
@@ -30,6 +31,6 @@ from .scoring.trace import Outcome, Trace, canonical_json
 from .submission.intake import parse_submission
 from .submission.record import Submission
 
-__all__ = ["Catalog", "CompiledPolicy", "Issue", "IssueList", "Outcome", "Policy", "PolicyInvalid",
+__all__ = ["BackendError", "Catalog", "CompiledPolicy", "EngineError", "Issue", "IssueList", "Outcome", "Policy", "PolicyInvalid",
            "RegionalBaseline", "SectorBest", "Submission", "SubmissionInvalid", "Trace", "UnknownPolicy",
            "canonical_json", "compile_policy", "evaluate", "load_policy_file", "load_policy_text", "parse_submission"]

@@ -1,4 +1,9 @@
-"""Problems found in a policy or a submission, reported as values, never as tracebacks."""
+"""Problems found in a policy or a submission, reported as values, never as tracebacks; and the engine's errors.
+
+Every error the engine raises is an EngineError with a stable dotted code: IssueList (PolicyInvalid,
+SubmissionInvalid) carries every Issue found; UnknownPolicy (engine.policy.catalog) names a reference that names
+no version; BackendError (engine.backends) is a backend that cannot run. The service maps these classes to HTTP
+statuses in one table (service/errors.py); the engine knows nothing of HTTP."""
 from __future__ import annotations
 
 import difflib
@@ -46,14 +51,29 @@ class Issue:
         return out
 
 
-class IssueList(Exception):
-    """Raised when something cannot be used; carries every issue found, sorted.
+class EngineError(Exception):
+    """The base of every error the engine raises: a stable dotted code and one sentence saying what to do.
 
-    A plain class, not a frozen dataclass: Python sets __traceback__ on exceptions as they propagate.
+    Plain classes, not frozen dataclasses: Python sets __traceback__ on exceptions as they propagate.
     """
 
+    code = "engine.error"
+
+    def __init__(self, code: str | None = None, message: str = ""):
+        super().__init__(message)
+        if code:
+            self.code = code
+        self.message = message
+
+
+class IssueList(EngineError):
+    """Raised when something cannot be used; carries every issue found, sorted."""
+
+    code = "invalid"
+
     def __init__(self, issues: tuple[Issue, ...] = ()):
-        super().__init__(issues)
+        super().__init__(None, "; ".join(str(i) for i in issues))
+        self.args = (tuple(issues),)
         self.issues = tuple(issues)
 
     def __str__(self) -> str:
@@ -63,9 +83,19 @@ class IssueList(Exception):
 class PolicyInvalid(IssueList):
     """A policy file that does not load."""
 
+    code = "policy.invalid"
+
 
 class SubmissionInvalid(IssueList):
     """A submission that cannot be evaluated."""
+
+    code = "submission.invalid"
+
+
+class BackendError(EngineError):
+    """A rules backend that is not installed, cannot run a policy, or failed on a submission."""
+
+    code = "backend.failed"
 
 
 def sorted_issues(issues: Iterable[Issue]) -> tuple[Issue, ...]:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from engine import Issue, IssueList, PolicyInvalid, SubmissionInvalid, UnknownPolicy
+from engine import BackendError, EngineError, Issue, IssueList, PolicyInvalid, SubmissionInvalid, UnknownPolicy
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("greenfactory.service")
@@ -125,6 +125,15 @@ def _unknown_policy(exc: UnknownPolicy) -> Refusal:
     return Refusal(400 if exc.code == "policy.ref.malformed" else 404, exc.code, exc.message)
 
 
+def _backend(exc: BackendError) -> Refusal:
+    return Refusal(503, exc.code, exc.message or "This rules backend cannot run here: use the built-in one.",
+                   "该规则后端无法在此运行：请使用内置后端。")
+
+
+def _engine(exc: EngineError) -> Refusal:
+    return Refusal(422, exc.code, exc.message)
+
+
 def _http_exception(exc: HTTPException) -> Refusal:
     status = exc.code or 500
     if status == 400 and exc.description == "csrf":  # raised by the pages' CSRF check
@@ -157,8 +166,10 @@ def _unexpected(exc: Exception) -> Refusal:
 # error class -> its problem; the most specific class in the exception's MRO decides
 REFUSALS: dict[type, Callable[..., Refusal]] = {
     ApiError: _api_error,
+    EngineError: _engine,
     IssueList: _issue_list,
     UnknownPolicy: _unknown_policy,
+    BackendError: _backend,
     HTTPException: _http_exception,
     **{lost: _database_unavailable for lost in DATABASE_UNAVAILABLE},
     Exception: _unexpected,

@@ -29,6 +29,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
+from ..issue import BackendError
 from ..scoring.compiled import CompiledPolicy
 from ..scoring.context import RegionalBaseline, SectorBest
 from ..scoring.evaluator import assemble
@@ -43,18 +44,15 @@ MAX_RULES = 4096  # rete.c MAX_ACTIONS
 _LOCK = threading.Lock()  # durable's C engine is process-wide state: one caller at a time, whatever the backend
 
 
-class DurableUnavailable(ImportError):
+class DurableUnavailable(BackendError, ImportError):
     """durable-rules is not installed."""
 
-    code = "backend.durable.unavailable"
+    def __init__(self, message: str):
+        super().__init__("backend.durable.unavailable", message)
 
 
-class DurableBackendError(RuntimeError):
+class DurableBackendError(BackendError, RuntimeError):
     """durable-rules cannot run this policy, or failed on a submission."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 @cache

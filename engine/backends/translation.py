@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Iterator, NamedTuple
 
+from ..issue import BackendError
 from ..policy.model import AllOf, AnyOf, Condition, Not
 from ..scoring.arithmetic import exponent
 from ..scoring.compiled import CompiledMetric, CompiledPolicy, CompiledRule
@@ -37,12 +38,8 @@ LIMIT = 2 ** 53  # integers beyond it are not exact in every JSON reader
 ORDER = ("lt", "le", "gt", "ge")
 
 
-class TranslationError(ValueError):
+class TranslationError(BackendError, ValueError):
     """The policy cannot be translated exactly, or a run matched no outcome for a rule."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..issue import Issue, PolicyInvalid, did_you_mean
+from ..issue import EngineError, Issue, PolicyInvalid, did_you_mean
 from ..scoring.compiled import CompiledPolicy
 from ..scoring.compiler import compile_policy
 from .ledger import ledger_issues, read_ledger
@@ -16,13 +16,11 @@ REF = re.compile(r"^(?P<id>[a-z0-9][a-z0-9-]{0,63})(@(?P<version>[0-9A-Za-z][0-9
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "policies"
 
 
-class UnknownPolicy(LookupError):
+class UnknownPolicy(EngineError, LookupError):
     """A policy reference that names no known version."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:

@@ -6,13 +6,14 @@ test_write_scoping and test_write_matrix (what each role may change).
 from __future__ import annotations
 
 import pytest
-from cohort_helpers import CSV, csv_body
-from service_helpers import NINGBO_USCC, SUZHOU_USCC, submission
 from sqlalchemy import func, select
 
 from engine.submission import with_check_digit
 from service.auth import new_token
 from service.models import Base, Evaluation
+
+from tests.service.cohort_helpers import CSV, csv_body
+from tests.service.service_helpers import NINGBO_USCC, SUZHOU_USCC, submission
 
 NINGBO, KUNSHAN = "330212", "320583"
 APPLICANTS = {NINGBO_USCC: NINGBO, SUZHOU_USCC: KUNSHAN}  # each flagged for 99.5 % water reuse in round 2026

@@ -8,14 +8,13 @@ which rows each call answers with.
 """
 from __future__ import annotations
 
-from service_helpers import NINGBO_USCC, SUZHOU_USCC, mini_yaml, submission
-
 from engine.policy import set_scalar
 from service.auth import region_prefix
 
 from tests.reliability.scoping_world import (  # noqa: F401  (headers and world are fixtures)
     APPLICANTS, KUNSHAN, NINGBO, READERS, REGIONAL, ROLES, every_page, factories, headers, in_scope, rows,
     stored_evaluations, world)
+from tests.service.service_helpers import NINGBO_USCC, SUZHOU_USCC, mini_yaml, submission
 from tests.support import ROOT
 
 YAML = "application/yaml"

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from cohort_helpers import run_cohort
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
 from schemathesis.engine import Status, events, from_schema
-from service_helpers import evaluate
 from werkzeug.serving import make_server
+
+from tests.service.cohort_helpers import run_cohort
+from tests.service.service_helpers import evaluate
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = 8  # per operation and phase: some 1,500 requests a role

@@ -11,13 +11,14 @@ import re
 
 import pytest
 import schemathesis
-from cohort_helpers import run_cohort
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 from schemathesis.errors import FailureGroup
-from service_helpers import NINGBO_USCC, evaluate
+
+from tests.service.cohort_helpers import run_cohort
+from tests.service.service_helpers import NINGBO_USCC, evaluate
 
 CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance, st_checks.content_type_conformance,
           st_checks.response_schema_conformance]

@@ -18,7 +18,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from service_helpers import mini_yaml, submission
 from sqlalchemy import select
 
 from engine import Catalog, canonical_json, parse_submission
@@ -27,6 +26,7 @@ from engine.testing import generate_submissions
 from service.models import AuditEntry, Evaluation
 from tools.cli import main
 
+from tests.service.service_helpers import mini_yaml, submission
 from tests.support import ROOT
 
 VERSIONS = ("green-factory@2025.1", "green-factory@2026.1", "green-factory-js@2025.1", "green-factory-js@2026.1")

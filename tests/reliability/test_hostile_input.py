@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from cohort_helpers import CSV, plant, run_cohort
 from markupsafe import escape
-from service_helpers import NINGBO_USCC, mini_yaml, sign_in_page, submission
 from sqlalchemy import func, select, text
 
 from engine.submission import with_check_digit
 from service.models import Base
 from tools.cli import main
 
+from tests.service.cohort_helpers import CSV, plant, run_cohort
+from tests.service.service_helpers import NINGBO_USCC, mini_yaml, sign_in_page, submission
 from tests.support import EXAMPLES, ROOT
 
 YAML = "application/yaml"

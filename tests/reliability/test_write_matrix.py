@@ -12,11 +12,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Callable
 
-from service_helpers import NINGBO_USCC, SUZHOU_USCC, mini_yaml, sign_in_page, submission
-from test_pages_self_report import filled
-
 from tests.reliability.scoping_world import (  # noqa: F401  (headers and world are fixtures)
     KUNSHAN, NINGBO, ROLES, factories, headers, plant, snapshot, world)
+from tests.service.service_helpers import NINGBO_USCC, SUZHOU_USCC, filled, mini_yaml, sign_in_page, submission
 
 YAML = "application/yaml"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"

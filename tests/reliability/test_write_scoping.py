@@ -7,10 +7,7 @@ from __future__ import annotations
 import io
 import json
 
-from cohort_helpers import CSV, csv_body
 from openpyxl import Workbook
-from service_helpers import NINGBO_USCC, SUZHOU_USCC, sign_in_page, submission
-from test_pages_self_report import field_errors, filled
 
 from engine.submission import with_check_digit
 from service.auth import new_token
@@ -18,6 +15,8 @@ from service.cohort_models import Factory
 
 from tests.reliability.scoping_world import (  # noqa: F401  (headers and world are fixtures)
     KUNSHAN, NINGBO, every_page, factories, headers, plant, snapshot, world)
+from tests.service.cohort_helpers import CSV, csv_body
+from tests.service.service_helpers import NINGBO_USCC, SUZHOU_USCC, field_errors, filled, sign_in_page, submission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUZHOU = "320505"  # where the Jiangsu authority would move Ningbo's factories

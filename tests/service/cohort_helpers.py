@@ -6,9 +6,9 @@ import copy
 import csv
 import io
 
-from service_helpers import NINGBO_USCC, submission
-
 from engine.submission import with_check_digit
+
+from tests.service.service_helpers import NINGBO_USCC, submission
 
 CSV = "text/csv"
 

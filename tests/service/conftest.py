@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from service_helpers import NINGBO_USCC, SUZHOU_USCC
 
 from engine import Catalog
 from engine.policy import DEFAULT_ROOT
 from service import create_app, policy_store
 from service.auth import new_token
+
+from tests.service.service_helpers import NINGBO_USCC, SUZHOU_USCC
 
 ADMIN_URL = os.environ.get("GF_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import io
 
-from cohort_helpers import CSV, csv_body, ningbo_factories, plant, run_cohort
-from service_helpers import NINGBO_USCC, evaluate, mini_yaml, submission
 from sqlalchemy import update
 
 from service.models import Token, now
+
+from tests.service.cohort_helpers import CSV, csv_body, ningbo_factories, plant, run_cohort
+from tests.service.service_helpers import NINGBO_USCC, evaluate, mini_yaml, submission
 
 YAML = "application/yaml"
 EVERYONE = ("none", "enterprise", "other_enterprise", "reviewer", "reviewer_elsewhere", "authority",

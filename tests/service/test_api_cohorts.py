@@ -6,10 +6,13 @@ import io
 import json
 
 import pytest
-from cohort_helpers import CSV, csv_body, plant as ningbo, run_cohort
-from service_helpers import NINGBO_USCC, counts
 
 from engine.submission import with_check_digit
+
+from tests.service.cohort_helpers import CSV, csv_body
+from tests.service.cohort_helpers import plant as ningbo
+from tests.service.cohort_helpers import run_cohort
+from tests.service.service_helpers import NINGBO_USCC, counts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -4,23 +4,17 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from cohort_helpers import plant
-from service_helpers import counts, evaluate, mini_yaml, submission
-
 from engine import Catalog
 from engine.policy import DEFAULT_ROOT
 from engine.population import frame_of
 from engine.versions import run_impact
 from service import comparisons
 
+from tests.service.cohort_helpers import plant
+from tests.service.service_helpers import counts, evaluate, mini_yaml, problem, submission
+
 YAML = "application/yaml"
 GENERAL, JIANGSU = "green-factory@2025.1", "green-factory-js@2025.1"
-
-
-def problem(r, status: int, code: str) -> dict:
-    assert r.status_code == status, r.get_data(as_text=True)
-    assert r.mimetype == "application/problem+json" and r.json["code"] == code
-    return r.json
 
 
 def test_the_diff_of_two_versions_lists_each_change_with_its_lines(client, tokens):

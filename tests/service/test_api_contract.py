@@ -8,10 +8,11 @@ import re
 
 import pytest
 from jsonschema import Draft202012Validator
-from service_helpers import NINGBO_USCC, evaluate
 from sqlalchemy import select
 
 from service.models import Evaluation
+
+from tests.service.service_helpers import NINGBO_USCC, evaluate
 from tests.support import ROOT
 
 METHODS = ("get", "put", "post", "delete", "patch")

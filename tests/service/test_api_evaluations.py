@@ -1,9 +1,9 @@
 """Evaluations over HTTP: 201 with the policy stamp, reading within scope, listing, replay."""
 from __future__ import annotations
 
-from service_helpers import NINGBO_USCC, counts, evaluate, mini_yaml, submission
-
 from engine import Catalog
+
+from tests.service.service_helpers import NINGBO_USCC, counts, evaluate, mini_yaml, submission
 
 
 def test_201_stores_the_submission_and_the_outcome_with_its_trace(app, client, tokens):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from service_helpers import audit_actions, counts, mini_yaml
+
+from tests.service.service_helpers import audit_actions, counts, mini_yaml
 
 YAML = "application/yaml"
 GF = "/api/v1/policies/green-factory/versions/2025.1"

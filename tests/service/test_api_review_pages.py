@@ -3,10 +3,11 @@ PostgreSQL: every entry once across the pages, in order, and the last page says 
 from __future__ import annotations
 
 import pytest
-from cohort_helpers import run_cohort
 from sqlalchemy import update
 
 from service.cohort_models import RoundEntry
+
+from tests.service.cohort_helpers import run_cohort
 
 
 @pytest.fixture

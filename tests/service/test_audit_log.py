@@ -3,12 +3,13 @@ and detects a changed outcome, a changed entry, and a removed one."""
 from __future__ import annotations
 
 import pytest
-from service_helpers import audit_actions, evaluate, mini_yaml
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from service.models import AuditEntry, Evaluation
 from tools.cli import main
+
+from tests.service.service_helpers import audit_actions, evaluate, mini_yaml
 
 
 def verify(database_url, capsys) -> tuple[int, set[str]]:

@@ -8,13 +8,14 @@ import io
 import zipfile
 
 import pytest
-from service_helpers import NINGBO_USCC
 from sqlalchemy import func, select
 
 from service.audit import verify_chain
 from service.cohort_models import Factory
 from service.document_models import DocumentContent, DocumentUpload
 from service.models import AuditEntry
+
+from tests.service.service_helpers import NINGBO_USCC
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)

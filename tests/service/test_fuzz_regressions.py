@@ -2,10 +2,10 @@
 with a stable code, and nothing is stored or changed by it. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from cohort_helpers import CSV
-from service_helpers import counts, submission
-
 from service.cohort_models import Round
+
+from tests.service.cohort_helpers import CSV
+from tests.service.service_helpers import counts, submission
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

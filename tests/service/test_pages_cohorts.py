@@ -9,11 +9,12 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from cohort_helpers import run_cohort
-from service_helpers import NINGBO_USCC
 
 from engine.submission import AUTHORITIES, with_check_digit
 from service.auth import new_token
+
+from tests.service.cohort_helpers import run_cohort
+from tests.service.service_helpers import NINGBO_USCC
 
 SVG = "{http://www.w3.org/2000/svg}"
 OTHER_APPLICANT = with_check_digit("91330212MA0000009")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 import json
 import re
+
 import pytest
 from ruamel.yaml import YAML
-from service_helpers import NINGBO_USCC, REPO, evaluate, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
 from service import demo
@@ -17,14 +17,9 @@ from service.models import Evaluation
 from service.pages import evaluations as pages
 from service.pages.trace_view import bar
 
-
-
-
-def page(client, url: str, status: int = 200) -> str:
-    response = client.get(url)
-    assert response.status_code == status, response.data[:2000]
-    assert response.mimetype == "text/html"
-    return response.get_data(as_text=True)
+from tests.service.service_helpers import NINGBO_USCC, REPO, evaluate, page
+from tests.service.service_helpers import sign_in_page as sign_in
+from tests.service.service_helpers import submission
 
 
 def row_of(text: str, attribute: str, value: str) -> str:

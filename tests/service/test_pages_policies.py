@@ -7,11 +7,14 @@ from __future__ import annotations
 import html
 import re
 
-from service_helpers import counts, evaluate, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
 from engine.policy import DEFAULT_ROOT
 from service.models import PolicyVersion
+
+from tests.service.service_helpers import counts, evaluate, page
+from tests.service.service_helpers import sign_in_page as sign_in
+from tests.service.service_helpers import submission
 
 BASE = "green-factory@2026.1"
 VERSION_PAGE = "/policies/green-factory/versions/{}"
@@ -19,13 +22,6 @@ EDIT_PAGE = VERSION_PAGE + "/edit"
 BUNDLED = (DEFAULT_ROOT / "green-factory" / "2026.1.yaml").read_text(encoding="utf-8")
 
 
-
-
-def page(client, url: str, status: int = 200) -> str:
-    response = client.get(url)
-    assert response.status_code == status, response.get_data(as_text=True)[:2000]
-    assert response.mimetype == "text/html"
-    return response.get_data(as_text=True)
 
 
 def stored_text(app, version: str) -> str | None:

@@ -9,42 +9,21 @@ import io
 import json
 import re
 
-from service_helpers import NINGBO_USCC, SUZHOU_USCC, audit_actions, counts, submission, sign_in_page as sign_in
 from sqlalchemy import select
 
 from service.cohort_models import Factory
 from service.models import Evaluation
 
+from tests.service.service_helpers import (
+    NINGBO_USCC, SELF_REPORT_POLICY, SUZHOU_USCC, audit_actions, counts, field_errors, filled, invalid_fields)
+from tests.service.service_helpers import sign_in_page as sign_in
+from tests.service.service_helpers import submission
+
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
-POLICY = "green-factory@2025.1"
+POLICY = SELF_REPORT_POLICY
 
 
 
-
-def filled(csrf: str, raw: dict | None = None) -> dict:
-    """The form as a browser sends it for a submission (general-plant.json unless given), without its evidence."""
-    raw = raw or submission()
-    form = {"csrf_token": csrf, "policy": POLICY, "period": raw["period"],
-            "energy_use_tce": str(raw["energy_use_tce"]), "output_value": str(raw["output_value"])}
-    form.update({f"enterprise.{k}": v for k, v in raw["enterprise"].items()})
-    form.update({f"data.{k}": str(v) for k, v in raw["data"].items()})
-    form.update({f"facts.{k}": json.dumps(v) for k, v in raw["facts"].items()})
-    return form
-
-
-def field_errors(page: str) -> dict[str, list[str]]:
-    """The codes shown under each field, by field name."""
-    out = {}
-    for block in re.finditer(r'<div class="field[^"]*" data-field="([^"]+)".*?<p class="field-error"[^>]*>(.*?)</p>',
-                             page, re.S):
-        codes = re.findall(r'data-code="([^"]+)"', block[2])
-        if codes:
-            out[html.unescape(block[1])] = codes
-    return out
-
-
-def invalid_fields(page: str) -> set[str]:
-    return {m[1] for m in re.finditer(r'name="([^"]+)"[^>]*aria-invalid=true', page)}
 
 
 def evaluations(app) -> list[Evaluation]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from service_helpers import sign_in_page
 from sqlalchemy import update
 
 from service.models import Token, now
+
+from tests.service.service_helpers import sign_in_page
 
 
 def test_a_token_signs_in_and_a_revoked_one_signs_the_pages_out(app, client, tokens):

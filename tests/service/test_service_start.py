@@ -7,11 +7,12 @@ import re
 import shutil
 
 import pytest
-from service_helpers import REPO, audit_actions, counts
 
 from engine import load_policy_file
 from service.policy_store import StartupError
 from tools.cli import main
+
+from tests.service.service_helpers import REPO, audit_actions, counts
 
 
 def test_bundled_policies_are_recorded_once(make_app):

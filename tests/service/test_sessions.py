@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from service_helpers import sign_in_page
+
+from tests.service.service_helpers import sign_in_page
 
 
 def _csrf(client) -> str:

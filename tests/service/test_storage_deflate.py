@@ -6,10 +6,11 @@ import zlib
 
 from alembic import command
 from alembic.config import Config
-from service_helpers import evaluate
 from sqlalchemy import text
 
 from service.db import MIGRATIONS, WRITE, upgrade
+
+from tests.service.service_helpers import evaluate
 
 
 def stored_bytes(app, evaluation_id: str) -> bytes:

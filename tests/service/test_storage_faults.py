@@ -9,11 +9,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from service_helpers import evaluate
 from sqlalchemy import event, text
 
 from service.db import SchemaNewer
 from tools.cli import main
+
+from tests.service.service_helpers import evaluate
 
 
 def test_a_moment_of_read_only_storage_does_not_outlast_it(app, client, tokens):
