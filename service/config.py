@@ -19,11 +19,12 @@ class Settings:
     max_body_bytes: int = MIB  # larger request bodies are refused with 413
     page_limit: int = 100  # most items one list page returns
     max_document_bytes: int = 10 * MIB  # largest supporting document; its upload is exempt from max_body_bytes
+    max_import_rows: int = 20_000  # most rows one import (API or CLI) takes; the next row is refused with 413
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         """GF_DATABASE_URL (or DATABASE_URL), GF_POLICIES (or GREENFACTORY_POLICIES), GF_MAX_BODY_BYTES,
-        GF_MAX_DOCUMENT_BYTES."""
+        GF_MAX_DOCUMENT_BYTES, GF_MAX_IMPORT_ROWS."""
         env = os.environ if env is None else env
         out = cls()
         url = env.get("GF_DATABASE_URL") or env.get("DATABASE_URL")
@@ -36,6 +37,8 @@ class Settings:
             out = replace(out, max_body_bytes=int(env["GF_MAX_BODY_BYTES"]))
         if env.get("GF_MAX_DOCUMENT_BYTES"):
             out = replace(out, max_document_bytes=int(env["GF_MAX_DOCUMENT_BYTES"]))
+        if env.get("GF_MAX_IMPORT_ROWS"):
+            out = replace(out, max_import_rows=int(env["GF_MAX_IMPORT_ROWS"]))
         return out
 
     def updated(self, overrides: dict | None) -> "Settings":

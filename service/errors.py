@@ -27,12 +27,14 @@ class ApiError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, issues: Iterable[Issue | dict] = (), headers: dict | None = None):
+    def __init__(self, code: str, message: str, issues: Iterable[Issue | dict] = (), headers: dict | None = None,
+                 extra: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.issues = tuple(issues)
         self.headers = headers or {}
+        self.extra = extra or {}  # RFC 9457 extension members beside the issues, e.g. issues_total
 
 
 class BadRequest(ApiError):
@@ -82,7 +84,7 @@ HTTP_CODES = {
 
 
 def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict] = (),
-            headers: dict | None = None) -> Response:
+            headers: dict | None = None, extra: dict | None = None) -> Response:
     body = {
         "type": f"urn:greenfactory:problem:{code}",
         "title": _title(status),
@@ -92,6 +94,7 @@ def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict]
         "instance": request.path,
         "request_id": g.get("request_id"),
         "issues": [i.to_dict() if isinstance(i, Issue) else i for i in issues],
+        **(extra or {}),
     }
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     for name, value in (headers or {}).items():
@@ -109,7 +112,7 @@ def _title(status: int) -> str:
 
 
 def _on_api_error(exc: ApiError) -> Response:
-    return problem(exc.status, exc.code, exc.message, exc.issues, exc.headers)
+    return problem(exc.status, exc.code, exc.message, exc.issues, exc.headers, exc.extra)
 
 
 def _on_issue_list(exc: IssueList) -> Response:
