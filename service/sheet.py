@@ -10,6 +10,7 @@ serial number the sheet holds (no import reads a date).
 """
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import zipfile
@@ -31,9 +32,9 @@ class SheetUnreadable(Exception):
         self.code, self.message = code, message
 
 
-def first_sheet_rows(source: BinaryIO, width: int) -> Iterator[list]:
-    """The first sheet's rows in order, each a list of cell values (None for empty) of at most width columns. Blank
-    rows are left out, as are rows missing from the sheet."""
+def first_sheet_rows(source: BinaryIO | str | os.PathLike, width: int) -> Iterator[tuple[int, list]]:
+    """The first sheet's rows in order: (its row number, its cell values, None for empty, of at most width
+    columns). Blank rows are left out, as are rows missing from the sheet."""
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
@@ -48,6 +49,31 @@ def first_sheet_rows(source: BinaryIO, width: int) -> Iterator[list]:
             raise _unreadable() from None
         with member:
             yield from _parsed(member, _Sheet(strings, width))
+
+
+def declared_rows(source: BinaryIO | str | os.PathLike) -> int | None:
+    """The last row the first sheet's <dimension> declares, read from the sheet's start only; None without one."""
+    found: list[str] = []
+
+    def start(name: str, attrs: dict) -> None:
+        if _local(name) == "dimension":
+            found.append(attrs.get("ref", ""))
+        if found or _local(name) == "sheetData":
+            raise StopIteration  # what follows is the data: not read
+
+    with zipfile.ZipFile(source) as archive:
+        sheet_at = _first_sheet(archive, _target(archive, "", "officeDocument"))
+    with zipfile.ZipFile(source) as archive, archive.open(sheet_at) as member:
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.StartElementHandler = start
+        try:
+            while chunk := member.read(CHUNK):
+                parser.Parse(chunk, False)
+        except StopIteration:
+            pass
+    last = found[0].rpartition(":")[2] if found else ""
+    digits = last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return int(digits) if digits.isdigit() else None
 
 
 def _unreadable() -> SheetUnreadable:
@@ -171,15 +197,18 @@ class _Sheet:
         self.strings, self.width = strings, width
         self.rows: list[list] = []
         self.cells: dict[int, object] | None = None
+        self.number = 0
         self.column, self.kind, self.text, self.size, self.reading, self.phonetic = 0, "n", None, 0, False, 0
 
-    def take(self) -> list[list]:
+    def take(self) -> list[tuple[int, list]]:
         rows, self.rows = self.rows, []
         return rows
 
     def start(self, name: str, attrs: dict) -> None:
         local = _local(name)
         if local == "row":
+            ref = attrs.get("r", "")
+            self.number = int(ref) if ref.isdigit() else self.number + 1
             self.cells, self.column = {}, 0
         elif local == "c" and self.cells is not None:
             ref = attrs.get("r")
@@ -204,7 +233,7 @@ class _Sheet:
             self.text = None
         elif local == "row" and self.cells is not None:
             if self.cells:
-                self.rows.append([self.cells.get(i) for i in range(1, max(self.cells) + 1)])
+                self.rows.append((self.number, [self.cells.get(i) for i in range(1, max(self.cells) + 1)]))
             self.cells = None
 
     def chars(self, data: str) -> None:

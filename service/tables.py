@@ -91,11 +91,11 @@ def _csv_rows(stream: BinaryIO) -> Iterator[dict]:
 def _xlsx_rows(stream: BinaryIO) -> Iterator[dict]:
     rows = first_sheet_rows(stream, MAX_COLUMNS + 1)
     try:
-        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        header = [str(h).strip() if h is not None else "" for h in next(rows, (0, ()))[1]]
         if len(header) > MAX_COLUMNS:
             raise TableInvalid(Issue("import.xlsx.too_wide", f"The sheet has more than {MAX_COLUMNS} columns: keep only"
                                      " the columns the import reads.", ()))
-        for row in rows:
+        for _, row in rows:
             yield {h: v for h, v in zip(header, row) if h and v is not None}
     except SheetUnreadable as exc:
         error = TableTooLarge if exc.code == "import.xlsx.too_large" else TableInvalid
