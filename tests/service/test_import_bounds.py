@@ -3,10 +3,8 @@ the row past max_import_rows is read, in little memory and time; a 422 lists the
 all; checks that need no body (role, round) come before it is read; the CLI's imports take the same bound."""
 from __future__ import annotations
 
-import io
 import json
 import tracemalloc
-import zipfile
 
 import pytest
 from cohort_helpers import CSV, csv_body
@@ -16,6 +14,7 @@ from sqlalchemy import func, select
 from engine.uscc import with_check_digit
 from service.cohort_models import Factory
 from service.config import Settings
+from tests.bombs import SHEET_HEAD, STRINGS, workbook_bomb
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIB = 1024 * 1024
@@ -37,45 +36,6 @@ def post_measured(client, path: str, body: bytes, content_type: str, headers: di
     finally:
         tracemalloc.stop()
     return response, peak
-
-
-STRINGS = "xl/sharedStrings.xml"
-STRINGS_REL = (b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
-               b'officeDocument/2006/relationships/sharedStrings"/></Relationships>')
-STRINGS_TYPE = (b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-                b'spreadsheetml.sharedStrings+xml"/></Types>')
-
-
-def workbook_bomb(part: str, head: bytes, item: bytes, tail: bytes, count: int) -> bytes:
-    """A real workbook whose sheet, or shared strings (declared here: openpyxl writes inline strings), is head +
-    count items + tail, streamed into the zip: millions of identical tiny items deflate to a few hundred kilobytes."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.active.append(["uscc", "name", "region"])
-    plain = io.BytesIO()
-    book.save(plain)
-    out = io.BytesIO()
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if part == STRINGS and info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", STRINGS_REL)
-            elif part == STRINGS and info.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", STRINGS_TYPE)
-            if info.filename != part:
-                bomb.writestr(info, data)
-        with bomb.open(part, "w", force_zip64=True) as sheet:
-            sheet.write(head)
-            block = item * 100_000
-            for _ in range(count // 100_000):
-                sheet.write(block)
-            sheet.write(tail)
-    return out.getvalue()
-
-
-SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-              b'2006/main"><sheetData><row><c t="inlineStr"><is><t>uscc</t></is></c></row>')
 
 
 @pytest.fixture(scope="module")
