@@ -122,10 +122,15 @@ def _guarded(action):
 def _rows(path: Path, services) -> list[dict]:
     """The file's rows, streamed from disk and bounded as the API's are (max_import_rows, GF_MAX_IMPORT_ROWS): the
     import holds every row in memory to take all or none; split a larger file, or raise the bound."""
-    from service.tables import KINDS, read_rows
+    from engine.issue import Issue
+    from service.tables import KINDS, TableInvalid, read_rows
 
-    with path.open("rb") as handle:
-        return read_rows(KINDS.get(path.suffix.lower(), ""), handle, services.settings.max_import_rows)
+    try:
+        with path.open("rb") as handle:
+            return read_rows(KINDS.get(path.suffix.lower(), ""), handle, services.settings.max_import_rows)
+    except OSError as exc:
+        raise TableInvalid(Issue("import.file.unreadable", f"{path} cannot be read ({exc.strerror or exc}): check"
+                                 " the path.", ())) from None
 
 
 def run_factories(args) -> int:
