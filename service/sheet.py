@@ -32,9 +32,11 @@ class SheetUnreadable(Exception):
         self.code, self.message = code, message
 
 
-def first_sheet_rows(source: BinaryIO | str | os.PathLike, width: int) -> Iterator[tuple[int, list]]:
+def first_sheet_rows(source: BinaryIO | str | os.PathLike, width: int,
+                     max_strings: int | None = MAX_PART) -> Iterator[tuple[int, list]]:
     """The first sheet's rows in order: (its row number, its cell values, None for empty, of at most width
-    columns). Blank rows are left out, as are rows missing from the sheet."""
+    columns). Blank rows are left out, as are rows missing from the sheet. max_strings: the most the shared strings
+    may unzip to (None: any size, for an operator's own file)."""
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
@@ -42,7 +44,7 @@ def first_sheet_rows(source: BinaryIO | str | os.PathLike, width: int) -> Iterat
     with archive:
         book = _target(archive, "", "officeDocument")
         strings_at, sheet_at = _target(archive, book, "sharedStrings", None), _first_sheet(archive, book)
-        strings = _shared_strings(archive, strings_at) if strings_at else []
+        strings = _shared_strings(archive, strings_at, max_strings) if strings_at else []
         try:
             member = archive.open(sheet_at)
         except (KeyError, zipfile.BadZipFile, NotImplementedError):
@@ -121,15 +123,15 @@ def _first_sheet(archive: zipfile.ZipFile, book: str) -> str:
     raise _unreadable()
 
 
-def _shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
+def _shared_strings(archive: zipfile.ZipFile, name: str, limit: int | None) -> list[str]:
     """Every shared string, streamed like a sheet: a tree of a million strings would cost ten times their text."""
     try:
         info = archive.getinfo(name)
     except KeyError:
         raise _unreadable() from None
-    if info.file_size > MAX_PART:
+    if limit is not None and info.file_size > limit:
         raise SheetUnreadable("import.xlsx.too_large", f"The workbook's shared strings unzip to more than"
-                              f" {MAX_PART // (1024 * 1024)} MiB: save only the sheet to import.")
+                              f" {limit // (1024 * 1024)} MiB: split the sheet, or send it as CSV.")
     strings = _Strings()
     with archive.open(info) as member:
         for _ in _parsed(member, strings):

@@ -88,7 +88,7 @@ def read_items(path: Path, fmt: str | None = None) -> Iterator:
         # sheet without <dimension> whole as it opens it (service.sheet says why)
         from service.sheet import SheetUnreadable, first_sheet_rows
 
-        rows = first_sheet_rows(path, MAX_COLUMNS)
+        rows = first_sheet_rows(path, MAX_COLUMNS, max_strings=None)  # the operator's own file, of any length
         try:
             yield _decode_cells(["" if h is None else str(h) for h in next(rows, (0, ()))[1]])
             yield from ((number, cells) for number, cells in rows if not _blank(cells))
