@@ -25,6 +25,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON = "application/json"
 KINDS = {".csv": CSV, ".xlsx": XLSX, ".json": JSON, ".jsonl": JSON}
 MAX_COLUMNS = 200  # widest sheet read; cells further right are not kept
+# a JSON document is parsed whole: past this (only a file from the CLI can be), a JSON file is read as JSON lines
+MAX_JSON_DOCUMENT = 16 * 1024 * 1024
 
 
 class TableInvalid(Exception):
@@ -103,11 +105,15 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[dict]:
 
 
 def _json_rows(stream: BinaryIO) -> Iterator[dict]:
-    raw = stream.read()
+    head = stream.read(MAX_JSON_DOCUMENT + 1)
+    if len(head) > MAX_JSON_DOCUMENT:  # too long to parse whole: JSON lines, read a line at a time
+        yield from _json_lines(_joined(head, stream), "A JSON file over 16 MiB is read as JSON lines: write one row"
+                               " per line.")
+        return
     try:
-        doc = json.loads(raw)
+        doc = json.loads(head)
     except (ValueError, UnicodeDecodeError):
-        yield from _json_lines(raw)
+        yield from _json_lines(io.BytesIO(head), "The body is neither JSON nor JSON lines.")
         return
     rows = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
@@ -115,13 +121,22 @@ def _json_rows(stream: BinaryIO) -> Iterator[dict]:
     yield from (_object(row) for row in rows)  # _bounded stops at the limit before later rows are checked
 
 
-def _json_lines(raw: bytes) -> Iterator[dict]:
-    lines = (ln for ln in io.BytesIO(raw) if ln.strip())  # one line at a time, never a list of them
-    for line in lines:
+def _joined(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of head and then of the rest of stream, the line cut at the end of head made whole."""
+    for line in io.BytesIO(head):
+        yield line + stream.readline() if not line.endswith(b"\n") else line
+    for line in stream:  # not yield from: closing this generator would close the caller's file
+        yield line
+
+
+def _json_lines(lines: Iterable[bytes], unreadable: str) -> Iterator[dict]:
+    for line in lines:  # one line at a time, never a list of them
+        if not line.strip():
+            continue
         try:
             doc = json.loads(line.decode("utf-8", "replace"))
         except ValueError:
-            raise TableInvalid(Issue("import.json.malformed", "The body is neither JSON nor JSON lines.", ())) from None
+            raise TableInvalid(Issue("import.json.malformed", unreadable, ())) from None
         yield _object(doc)
 
 

@@ -1,6 +1,7 @@
 """The streamed sheet reader (service.sheet) reads what Excel, WPS and LibreOffice write: shared and inline strings,
 rich text without its phonetic reading, numbers, booleans, a formula's cached value, cells placed by reference or
-by order, and blank or missing rows left out with the sheet's row numbers kept."""
+by order, and blank or missing rows left out with the sheet's row numbers kept; and long files read only as far as the
+row limit."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from service import tables
 from service.sheet import SheetUnreadable, declared_rows, first_sheet_rows
 
 MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -64,3 +66,15 @@ def test_what_cannot_be_read_is_refused_with_a_code():
     with pytest.raises(SheetUnreadable) as caught:
         list(first_sheet_rows(io.BytesIO(workbook(long)), 10))
     assert caught.value.code == "import.xlsx.cell_too_long"
+
+
+def test_long_files_are_read_only_as_far_as_the_limit(monkeypatch):
+    """The CLI hands read_rows an open file: CSV and JSON lines are read a line at a time, and reading stops at the
+    row past the limit (a JSON file is parsed whole only up to MAX_JSON_DOCUMENT)."""
+    monkeypatch.setattr(tables, "MAX_JSON_DOCUMENT", 1024)
+    for kind, body in ((tables.JSON, b'{"uscc": "x"}\n' * 1_000_000), (tables.CSV, b"uscc\n" + b"x\n" * 1_000_000)):
+        stream = io.BytesIO(body)
+        with pytest.raises(tables.TableTooLarge):
+            tables.read_rows(kind, stream, 100)
+        assert stream.tell() < 64 * 1024, kind
+    assert tables.read_rows(tables.JSON, io.BytesIO(b'{"a": 1}\n' * 200), 200)[-1] == {"a": 1}
