@@ -27,9 +27,13 @@ from .models import Evaluation, now
 from .policy_store import PolicyStore
 
 
+REPORTED_ISSUES = 100  # enough to fix a file by; a file of bad rows would otherwise answer with one issue per cell
+
+
 def ImportInvalid(issues: tuple) -> Unprocessable:  # noqa: N802 - raised like an exception class
-    """Rows that cannot be imported, every one; nothing was."""
-    return Unprocessable("import.invalid", "Nothing was imported: fix every row listed, then send them all again.", issues)
+    """Rows that cannot be imported: the first REPORTED_ISSUES of them, and how many there are; nothing was."""
+    return Unprocessable("import.invalid", "Nothing was imported: fix every row listed, then send them all again.",
+                         issues[:REPORTED_ISSUES], extra={"issues_total": len(issues)})
 
 
 def _nonempty(rows: list[dict]) -> None:
@@ -133,16 +137,22 @@ def get_round(session: Session, round_id: str) -> Round:
     return row
 
 
-def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: list[dict]) -> dict:
-    """Each row: {"submission": {...}} (or its JSON text), for an open round. Unknown enterprises are added as
-    applicants. All rows or none; enterprises submit their own, authorities their region's."""
-    _nonempty(rows)
+def open_round(store: PolicyStore, round_id: str) -> Round:
+    """The round, if it takes submissions: checked before a body is read, and again as it is imported."""
     with store.db.read() as session:
         rnd = get_round(session, round_id)
     if rnd.status != "open":
         raise Conflict("round.closed", f"Round {round_id} has run: submissions are closed.")
+    return rnd
+
+
+def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: list[dict]) -> dict:
+    """Each row: {"submission": {...}} (or its JSON text), for an open round. Unknown enterprises are added as
+    applicants. All rows or none; enterprises submit their own, authorities their region's."""
+    _nonempty(rows)
+    rnd = open_round(store, round_id)
     _, cp = store.published(f"{rnd.policy_id}@{rnd.policy_version}")
-    issues, parsed = [], []
+    issues, parsed, seen = [], [], set()
     for n, row in enumerate(rows):
         raw = row.get("submission", row)
         if isinstance(raw, str):
@@ -159,9 +169,10 @@ def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: 
         if who.role == ENTERPRISE and sub.uscc != who.enterprise:
             issues.append(_submission_forbidden(n))
             continue
-        if sub.uscc in {p[2].uscc for p in parsed}:
+        if sub.uscc in seen:
             issues.append(Issue("import.uscc.duplicate", f"{sub.uscc} is on two rows: keep one.", ("rows", n)))
             continue
+        seen.add(sub.uscc)
         parsed.append((n, raw, sub))
     with store.db.write() as session:
         rnd = get_round(session, round_id)

@@ -30,6 +30,7 @@ class Settings:
     connection_limit: int = 500  # open connections served at once (serve only; waitress's default is 100)
     channel_timeout: int = 30  # seconds a connection may send nothing before it is closed (serve only)
     cleanup_interval: int = 5  # seconds between sweeps for such connections (serve only)
+    max_import_rows: int = 20_000  # most rows one import (API or CLI) takes; the next row is refused with 413
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -77,6 +78,7 @@ def _flag(value: str) -> bool:
 _ENV_FIELDS = (  # (variable, field, conversion)
     ("GF_MAX_BODY_BYTES", "max_body_bytes", int),
     ("GF_MAX_DOCUMENT_BYTES", "max_document_bytes", int),
+    ("GF_MAX_IMPORT_ROWS", "max_import_rows", int),
     ("GF_SECRET_KEY", "secret_key", str),
     ("GF_SECRET_KEY_FILE", "secret_key_file", Path),
     ("GF_FAULT", "fault", str),

@@ -29,12 +29,14 @@ class ApiError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, issues: Iterable[Issue | dict] = (), headers: dict | None = None):
+    def __init__(self, code: str, message: str, issues: Iterable[Issue | dict] = (), headers: dict | None = None,
+                 extra: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.issues = tuple(issues)
         self.headers = headers or {}
+        self.extra = extra or {}  # RFC 9457 extension members beside the issues, e.g. issues_total
 
 
 class BadRequest(ApiError):
@@ -88,6 +90,7 @@ class Refusal:
     message_zh: str = ""
     issues: tuple = ()
     headers: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # extension members of the problem+json body, e.g. issues_total
 
 
 # werkzeug's own refusals (routing, methods, body size, webargs' 422), by status
@@ -108,7 +111,7 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)  # connec
 
 
 def _api_error(exc: ApiError) -> Refusal:
-    return Refusal(exc.status, exc.code, exc.message, issues=exc.issues, headers=exc.headers)
+    return Refusal(exc.status, exc.code, exc.message, issues=exc.issues, headers=exc.headers, extra=exc.extra)
 
 
 def _issue_list(exc: IssueList) -> Refusal:
@@ -184,8 +187,8 @@ def refusal_of(exc: Exception) -> Refusal:
 
 
 def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict] = (),
-            headers: dict | None = None) -> Response:
-    """A problem+json response."""
+            headers: dict | None = None, extra: dict | None = None) -> Response:
+    """A problem+json response; extra: RFC 9457 extension members beside the issues, e.g. issues_total."""
     body = {
         "type": f"urn:greenfactory:problem:{code}",
         "title": _title(status),
@@ -195,6 +198,7 @@ def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict]
         "instance": request.path,
         "request_id": g.get("request_id"),
         "issues": [i.to_dict() if isinstance(i, Issue) else i for i in issues],
+        **(extra or {}),
     }
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     for name, value in (headers or {}).items():
@@ -236,7 +240,7 @@ def init_app(app: Flask, page: PageRenderer, is_page: Callable[[], bool]) -> Non
         found = refusal_of(exc)
         if is_page():
             return page(found)
-        return problem(found.status, found.code, found.message, found.issues, found.headers)
+        return problem(found.status, found.code, found.message, found.issues, found.headers, found.extra)
 
     for cls in REFUSALS:
         app.register_error_handler(cls, handle)

@@ -157,3 +157,5 @@ class Problem(Schema):
     instance = fields.String()
     request_id = fields.String()
     issues = fields.List(fields.Nested(IssueItem))
+    issues_total = fields.Integer(metadata={"description": "an import's refusal: how many issues there are (issues"
+                                            " lists the first 100)"})

