@@ -7,14 +7,15 @@ import json
 import tracemalloc
 
 import pytest
-from cohort_helpers import CSV, csv_body
-from service_helpers import counts
 from sqlalchemy import func, select
 
 from engine.submission import with_check_digit
 from service.cohort_models import Factory
 from service.config import Settings
+
 from tests.bombs import SHEET_HEAD, STRINGS, workbook_bomb
+from tests.service.cohort_helpers import CSV, csv_body
+from tests.service.service_helpers import counts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIB = 1024 * 1024
