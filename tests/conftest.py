@@ -48,3 +48,11 @@ def state_home(tmp_path_factory):
     patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     yield
     patch.undo()
+
+
+def pytest_collection_modifyitems(items):
+    """The browser tests start Chromium against a served demo: slow, like the tests marked one by one."""
+    browser = ROOT / "tests" / "browser"
+    for item in items:
+        if browser in item.path.parents:
+            item.add_marker(pytest.mark.slow)
