@@ -20,11 +20,12 @@ $(STAMP): setup.cfg pyproject.toml
 test: venv chromium typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# the suite without the tests marked slow (large parity runs, demo data, browsers): about a minute
+# while working on the engine or the command line: their tests without those marked slow (large parity runs,
+# demo data), in about a minute; the service, reliability and browser tests run in make test
 test-fast: venv
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" --ignore=tests/service --ignore=tests/reliability --ignore=tests/browser $(PYTEST_ARGS)
 
-# mypy over engine/ (setup.cfg [mypy]); `pytest -m "not slow"` leaves out the tests marked slow
+# mypy over engine/ (setup.cfg [mypy])
 typecheck: venv
 	$(PY) -m mypy
 

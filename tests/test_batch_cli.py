@@ -235,6 +235,7 @@ def test_batch_output_is_safe_to_open(tmp_path, raws, run):
     assert scores == [r["score"] for r in table]  # the same decimal text as in the CSV
 
 
+@pytest.mark.slow
 def test_batch_streams_a_workbook_that_unzips_to_millions_of_rows(tmp_path, run):
     """The batch takes files of any length from the operator: memory is bounded by reading a row at a time, not by a
     row limit. A million blank rows (6 MB of sheet in a small file) cost little; openpyxl took 150 MiB."""

@@ -26,6 +26,8 @@ from werkzeug.serving import make_server
 from tests.service.cohort_helpers import run_cohort
 from tests.service.service_helpers import evaluate
 
+pytestmark = pytest.mark.slow  # real servers or schemathesis runs: make test runs them, make test-fast does not
+
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = 8  # per operation and phase: some 1,500 requests a role
 SEED = 20261204

@@ -11,6 +11,8 @@ import pytest
 from service.db import connect, current_revision
 from tests.reliability.served import ROOT, count, server_env, shared_postgres_database, sqlite_url
 
+pytestmark = pytest.mark.slow  # real servers or schemathesis runs: make test runs them, make test-fast does not
+
 PROCESSES = 4
 WAIT_SECONDS = 300  # a bound on a hang (four interpreters on a shared machine), not a measurement
 START_APP = "import sys; from service import create_app; create_app({'database_url': sys.argv[1]})"

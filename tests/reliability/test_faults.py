@@ -22,6 +22,8 @@ from tests.reliability.served import NINGBO, Server, assert_consistent, call, co
     shared_postgres_database, sqlite_url, stored, token
 from tests.support import ROOT
 
+pytestmark = pytest.mark.slow  # real servers or schemathesis runs: make test runs them, make test-fast does not
+
 GONE = (OSError, http.client.HTTPException)  # the server vanished: connection refused, reset or cut mid-response
 CLIENTS = 6
 BOUND = 120  # seconds: a bound on a hung wait, never a measurement

@@ -15,6 +15,8 @@ import pytest
 from tests.reliability.private_postgres import ClusterUnavailable, PrivateCluster
 from tests.reliability.served import NINGBO, Server, assert_consistent, call, plant, server_env, token
 
+pytestmark = pytest.mark.slow  # real servers or schemathesis runs: make test runs them, make test-fast does not
+
 BOUND = 120  # seconds: a bound on a hung wait, never a measurement
 CLIENTS = 6
 

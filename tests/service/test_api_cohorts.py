@@ -146,6 +146,7 @@ def test_approvals_flags_removals_and_the_authorities_view(app, client, tokens, 
     assert client.post("/api/v1/rounds/2026/run", headers=tokens["policy_admin"]).json["code"] == "round.already_run"
 
 
+@pytest.mark.slow
 def test_demo_data_is_deterministic(tmp_path, capsys):
     from tools.cli import main
 
