@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from . import shape
+from ..scoring.condition import ABSENT, FLAG, NUMBER, OTHER, TEXT  # the kinds a condition tells apart
 from ..submission.region import NO_AUTHORITY, region_problem
 
 LIMIT = 1e15  # the schema's bound on every number
@@ -25,7 +26,6 @@ _ABSENT_TYPE = type("Absent", (), {"__repr__": lambda self: "<absent>", "__len__
                                    "__iter__": lambda self: iter(())})  # falsy, empty
 _ABSENT = _ABSENT_TYPE()
 _GAP = float("nan")  # a number's absence: this very object (a reported NaN is another), so numpy reads it in one go
-ABSENT, FLAG, NUMBER, TEXT, OTHER = 0, 1, 2, 3, 4  # kinds of a fact answer
 
 
 @dataclass(frozen=True, slots=True, eq=False)
