@@ -16,8 +16,8 @@ from typing import Sequence
 import numpy as np
 
 from . import shape
-from ..scoring.condition import ABSENT, FLAG, NUMBER, OTHER, TEXT  # the kinds a condition tells apart
-from ..submission.region import NO_AUTHORITY, region_problem
+from ..submission.intake import ANSWER_KINDS, region_issue
+from ..submission.record import ABSENT, FLAG, NUMBER, OTHER, TEXT
 
 LIMIT = 1e15  # the schema's bound on every number
 _EMPTY: dict = {}
@@ -186,7 +186,7 @@ def uscc_and_region_ok(frame: Frame) -> np.ndarray:
         code = frame.region[i]
         good = verdicts.get(code)
         if good is None:
-            good = verdicts[code] = region_problem(code) is None and code[:2] not in NO_AUTHORITY
+            good = verdicts[code] = region_issue(code) is None
         ok[i] = good
     return ok
 
@@ -243,23 +243,24 @@ def _facts(col: tuple) -> Facts:
     texts: list = [None] * n
     nums: list = [0.0] * n
     num_present = np.zeros(n, dtype=bool)
-    if types <= {bool}:
+    kinds = {ANSWER_KINDS.get(t, OTHER) for t in types}  # exact types: a subclass is left to intake (OTHER)
+    if kinds <= {FLAG}:
         kind[present] = FLAG
         flag = np.array(col, dtype=bool) if dense else np.fromiter(map(is_, col, repeat(True)), dtype=bool, count=n)
-    elif types <= {int, float, Decimal}:
+    elif kinds <= {NUMBER}:
         kind[present] = NUMBER
         nums, num_present = [0.0 if v is _ABSENT else v for v in col], present
-    elif types <= {str}:
+    elif kinds <= {TEXT}:
         kind[present] = TEXT
         texts = [None if v is _ABSENT else v for v in col]
     else:
         for i, v in enumerate(col):
-            t = type(v)
-            if t is bool:
+            k = ANSWER_KINDS.get(type(v), OTHER)
+            if k == FLAG:
                 kind[i], flag[i] = FLAG, v
-            elif t in (int, float, Decimal):
+            elif k == NUMBER:
                 kind[i], num_present[i], nums[i] = NUMBER, True, v
-            elif t is str:
+            elif k == TEXT:
                 kind[i], texts[i] = TEXT, v
             elif v is not _ABSENT:
                 kind[i] = OTHER

@@ -13,24 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..scoring.condition import (
-    ABSENT,
-    FLAG,
-    NUMBER,
-    ORDER,
-    ORDERED,
-    RANK,
-    TEXT,
-    F,
-    Form,
-    Junction,
-    Match,
-    Negation,
-    Order,
-    Present,
-    T,
-    U,
-)
+from ..scoring.condition import ORDER, ORDERED, RANK, F, Form, Junction, Match, Negation, Order, Present, T, U
+from ..submission.record import ABSENT, FLAG, NUMBER, TEXT
 from .exact import compare, tie_sign
 
 __all__ = ["F", "T", "U", "View", "truth", "view"]

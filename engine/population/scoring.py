@@ -18,8 +18,8 @@ from ..scoring.arithmetic import ONE, ZERO, band_points, linear_share, points_of
 from ..scoring.compiled import CompiledMetric, CompiledRule, Entry
 from ..scoring.context import RANGE, SECTOR_BEST
 from ..scoring.rules import row_share
+from ..submission.record import NUMBER
 from .exact import UNIT, compare, quanta, round_safe, tie_sign, unsafe
-from .frame import NUMBER
 
 SCORED, NOT_REPORTED, NOT_APPLICABLE, NO_METRIC = 0, 1, 2, 3
 STATUSES = ("scored", "not_reported", "not_applicable", "no_metric")

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..submission.uscc import CHARSET, WEIGHTS
+from ..submission.uscc import CHARSET, PATTERN, WEIGHTS
 
 TOP = frozenset({"period", "enterprise", "energy_use_tce", "output_value", "products", "data", "cases", "facts",
                  "evidence"})
@@ -29,7 +29,7 @@ CASE = frozenset({"title", "evidence"})
 DOCUMENT = frozenset({"name", "sha256", "uploaded_by"})
 _EMPTY_DICT: dict = {}
 _EMPTY_LIST: list = []
-_USCC = re.compile(r"(?:[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})*")
+_USCC = re.compile(f"(?:{PATTERN.pattern})*")  # codes joined: each of GB 32100's form
 _PRODUCT_ID = re.compile(r"(?:[a-z][a-z0-9_]{0,63}\x00)*")
 GROUP = 256
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Union
 
 from ..policy.model import AllOf, AnyOf, Compare, Condition, Not
-from ..submission.record import Submission
+from ..submission.record import ABSENT, FLAG, KIND_OF_TYPE, NUMBER, OTHER, TEXT, Submission
 
 Test = Callable[[Submission], "bool | None"]
 Getter = Callable[[Submission], Any]
@@ -25,11 +25,7 @@ Getter = Callable[[Submission], Any]
 F, U, T = 0, 1, 2  # False < None < True, as ranks: `all` is their minimum, `any` their maximum, `not` is T - x
 RANK = {False: F, None: U, True: T}
 
-# The kinds of value a condition tells apart. A reported value has the kind of its type (what intake builds:
-# bool, Decimal, str); anything else is OTHER, which equals no constant. True is a FLAG, never the NUMBER 1.
-ABSENT, FLAG, NUMBER, TEXT, OTHER = 0, 1, 2, 3, 4
-KIND_OF_TYPE = {bool: FLAG, int: NUMBER, Decimal: NUMBER, str: TEXT}
-
+# A value's kind (engine.submission.record.KIND_OF_TYPE) is what equality and order look at; OTHER equals no constant.
 # An order comparison is decided for these kinds only: ordering a yes/no or a text gives None, as not reporting does.
 ORDERED = frozenset({NUMBER})
 # Its operator: applied to the value and the bound, or (the column form) to sign(value - bound) and 0.
@@ -38,6 +34,7 @@ EQUAL_OPS = {"eq": True, "in": True, "ne": False, "not_in": False}  # what a mat
 
 
 def kind_of(value: Any) -> int:
+    """ABSENT for None (not reported), else the kind of the value's type."""
     return ABSENT if value is None else KIND_OF_TYPE.get(type(value), OTHER)
 
 
