@@ -112,7 +112,8 @@ def matcher(pattern: str) -> Callable[[Sequence], bool]:
 
 def _members(listed: str) -> str:
     """The characters a listed class holds, its ranges (a-f) spelt out."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(listed):
         if i + 2 < len(listed) and listed[i + 1] == "-":
             out += map(chr, range(ord(listed[i]), ord(listed[i + 2]) + 1))

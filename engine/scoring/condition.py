@@ -153,6 +153,17 @@ def comparisons(cond: Condition | None) -> Iterator[Compare]:
         yield cond
 
 
+def form_comparisons(form: Form | None) -> Iterator[Comparison]:
+    """The comparisons of a compiled form, left to right, as comparisons() gives a condition's."""
+    if isinstance(form, Junction):
+        for item in form.items:
+            yield from form_comparisons(item)
+    elif isinstance(form, Negation):
+        yield from form_comparisons(form.item)
+    elif form is not None:
+        yield form
+
+
 def fields_read(cond: Condition | None) -> tuple[str, ...]:
     """The fields a condition reads, in order, once each: what the trace lists as its inputs."""
     return tuple(dict.fromkeys(c.field for c in comparisons(cond)))
