@@ -301,7 +301,8 @@ def _products(docs: list, n: int, limits: shape.Rules) -> tuple[dict, np.ndarray
         values = [_dict(p.get("values")) for p in group]
         out[pid] = Products(
             rows[idx],
-            numbers([p.get("energy_use_tce", 0.0) for p in group], ["energy_use_tce" in p for p in group], limits.amount),
+            numbers([p.get("energy_use_tce", 0.0) for p in group], ["energy_use_tce" in p for p in group],
+                    limits.amount),
             numbers([p.get("output", 0.0) for p in group], ["output" in p for p in group], limits.amount),
             {k: numbers([v.get(k, 0.0) for v in values], [k in v for v in values], limits.number)
              for k in sorted(set().union(*values))})

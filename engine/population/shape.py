@@ -76,8 +76,8 @@ def rules() -> Rules:
         facts=top["facts"]["maxProperties"], case_keys=top["cases"]["maxProperties"],
         cases=top["cases"]["additionalProperties"]["maxItems"], evidence_keys=top["evidence"]["maxProperties"],
         documents=min(documents["maxItems"], case["properties"]["evidence"]["maxItems"]),
-        text=min(t["maxLength"] for t in texts), sector=(enterprise["sector"]["minLength"], enterprise["sector"]["maxLength"]),
-        answer_text=answer["maxLength"],
+        text=min(t["maxLength"] for t in texts), answer_text=answer["maxLength"],
+        sector=(enterprise["sector"]["minLength"], enterprise["sector"]["maxLength"]),
         patterns={name: matcher(spec["pattern"]) for name, spec in (
             ("period", top["period"]), ("region", enterprise["region"]), ("industry_code", enterprise["industry_code"]),
             ("uscc", enterprise["uscc"]), ("product_id", product["properties"]["id"]), ("sha256", document["sha256"]))},
