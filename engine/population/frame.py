@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from . import shape
-from ..submission.intake import ANSWER_KINDS, region_issue
+from ..submission.intake import RAW_KINDS, region_issue
 from ..submission.record import ABSENT, FLAG, NUMBER, OTHER, TEXT
 
 _EMPTY: dict = {}
@@ -217,7 +217,7 @@ def _numbers_one_by_one(col: list, present: np.ndarray, bounds: tuple[float, flo
     for i in np.flatnonzero(present):
         v = col[i]
         kind = type(v)
-        if kind not in (int, float, Decimal) or (kind is Decimal and not v.is_finite()):
+        if RAW_KINDS.get(kind) != NUMBER or (kind is Decimal and not v.is_finite()):
             bad[i] = True
             continue
         try:
@@ -245,7 +245,7 @@ def _facts(col: tuple, limits: shape.Rules) -> Facts:
     texts: list = [None] * n
     nums: list = [0.0] * n
     num_present = np.zeros(n, dtype=bool)
-    kinds = {ANSWER_KINDS.get(t, OTHER) for t in types}  # exact types: a subclass is left to intake (OTHER)
+    kinds = {RAW_KINDS.get(t, OTHER) for t in types}  # exact types: a subclass is left to intake (OTHER)
     if kinds <= {FLAG}:
         kind[present] = FLAG
         flag = np.array(col, dtype=bool) if dense else np.fromiter(map(is_, col, repeat(True)), dtype=bool, count=n)
@@ -257,7 +257,7 @@ def _facts(col: tuple, limits: shape.Rules) -> Facts:
         texts = [None if v is _ABSENT else v for v in col]
     else:
         for i, v in enumerate(col):
-            k = ANSWER_KINDS.get(type(v), OTHER)
+            k = RAW_KINDS.get(type(v), OTHER)
             if k == FLAG:
                 kind[i], flag[i] = FLAG, v
             elif k == NUMBER:
