@@ -7,11 +7,12 @@
     canonical_json(outcome)                                           # the stored bytes, trace included
 
 Where a rule is scored: engine/scoring/rules.py (score_rule: chooses the metric and the threshold row, computes
-the points with the exact Decimal arithmetic of engine/scoring/arithmetic.py); gates and bonus conditions are
-compiled into closures by engine/scoring/condition.py; engine/scoring/evaluator.py adds the rules up into totals,
-bonus and decision. Where its sentence is written: engine/scoring/explain.py renders each trace step, in Chinese
-and English, from what the evaluator recorded, the first time a trace is read (engine/scoring/trace.py holds the
-records and the canonical JSON).
+the points with the exact Decimal arithmetic of engine/scoring/arithmetic.py); every condition is compiled once by
+engine/scoring/condition.py into a form that defines its meaning, from which each path derives its test (a closure
+here, columns in engine/population, Rete patterns in engine/backends); engine/scoring/evaluator.py adds the rules up
+into totals, bonus and decision. Where its sentence is written: engine/scoring/explain.py renders each trace step,
+in Chinese and English, from what the evaluator recorded, the first time a trace is read (engine/scoring/trace.py
+holds the records and the canonical JSON).
 
 The other stages: engine/backends/ (the same rules matched by durable-rules), engine/population/ (many submissions
 at once, column-wise with NumPy; exact agreement with evaluate), engine/versions/ (diff, compare and impact of

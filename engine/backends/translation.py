@@ -11,8 +11,9 @@ What the rules match, per evaluation:
   sector's row, else the general one; the size tier), or "not reported";
 - each reported product with threshold rows: which row (sector or general) it is scored against.
 
-Three-valued logic: each condition becomes two patterns, "holds" and "fails" (Kleene: all/any/not swap them); a
-condition on a field that is not reported matches neither. Every field travels as slots that are always in the
+Three-valued logic: each compiled condition's form (engine.scoring.condition, the one definition the other paths
+derive their tests from) becomes two patterns, "holds" and "fails" (Kleene: all/any/not swap them); a comparison on
+a field that is not reported matches neither, except `present`. Every field travels as slots that are always in the
 fact: `<k>t` its kind (x not reported, n number, s text, T true, F false, o other), `<k>s` the text, and a number as
 the integers `<k>l` = floor(x·10^p) and `<k>h` = ceil(x·10^p), p the most decimals of any constant the policy
 compares the field with, each constant c as the integer C = c·10^p. Then x ≥ c ⇔ l ≥ C, x < c ⇔ l < C, x > c ⇔
@@ -26,16 +27,16 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Iterator, NamedTuple
 
 from ..issue import BackendError
-from ..policy.model import AllOf, AnyOf, Condition, Not
 from ..scoring.arithmetic import exponent
 from ..scoring.compiled import CompiledMetric, CompiledPolicy, CompiledRule
-from ..scoring.condition import Getter, comparisons, getter
+from ..scoring.condition import (ORDERED, CompiledCondition, Getter, Junction, Match, Negation, Order, Present,
+                                 form_comparisons, getter)
 from ..scoring.rules import Scored, score_cases, score_products, score_value
-from ..submission.record import Submission
+from ..submission.record import NUMBER, Submission
 from .rete import FALSE, TRUE, all_of, any_of, cmp, negate
 
 LIMIT = 2 ** 53  # integers beyond it are not exact in every JSON reader
-ORDER = ("lt", "le", "gt", "ge")
+_LETTER = {NUMBER: "n"}  # a value kind (engine.submission.record) as the fact's kind slot spells it, where a rule asks
 
 
 class TranslationError(BackendError, ValueError):
@@ -120,7 +121,7 @@ class Translation:
         self.outcomes: list[list[Outcome]] = []
         self.productions: list[Production] = []
         for n, cg in enumerate(cp.gates):
-            holds, fails = self.truth(cg.gate.pass_when)
+            holds, fails = self.truth(cg.condition)
             self._add(f"g{n}+", holds, f"g{n}", 1)
             self._add(f"g{n}-", fails, f"g{n}", 0)
         for n, cr in enumerate(cp.rules):
@@ -150,23 +151,24 @@ class Translation:
             if kind == "n":
                 entry[2].append(Decimal(constant))
 
-        def walk(cond: Condition | None) -> None:
-            for c in comparisons(cond):
-                if c.op == "present":
-                    use(c.field)
-                elif c.op in ORDER:
-                    use(c.field, "n", c.value)
-                else:
-                    for v in c.value if c.op in ("in", "not_in") else (c.value,):
-                        use(c.field, _kind(v), v)
+        def walk(cond: CompiledCondition | None) -> None:
+            for c in form_comparisons(cond.form if cond else None):
+                use(c.field)
+                if isinstance(c, Order):
+                    use(c.field, "n", c.bound)
+                elif isinstance(c, Match):
+                    for number in sorted(c.numbers):
+                        use(c.field, "n", number)
+                    if c.texts:
+                        use(c.field, "s")
 
         use("sector", "s")
         for cg in self.cp.gates:
-            walk(cg.gate.pass_when)
+            walk(cg.condition)
         for cr in self.cp.rules:
-            walk(cr.rule.applies_when)
+            walk(cr.applies)
             for cm in cr.metrics:
-                walk(cm.metric.when)
+                walk(cm.when)
                 if cm.metric.basis == "input":
                     use(f"data.{cm.metric.input}")
                 if cm.metric.tier is not None:
@@ -180,55 +182,53 @@ class Translation:
             out[name] = FieldCode(name, f"f{n}", getter(name), scale, number, text)
         return out
 
-    # -- conditions: (holds, fails) ---------------------------------------------------------------------------------
-    def truth(self, cond: Condition | None) -> tuple[tuple, tuple]:
-        if cond is None:
-            return TRUE, FALSE
-        if isinstance(cond, (AllOf, AnyOf)):
-            pairs = [self.truth(item) for item in cond.items]
+    # -- conditions: (holds, fails), from the compiled form ---------------------------------------------------------
+    def truth(self, cond: CompiledCondition | None) -> tuple[tuple, tuple]:
+        return (TRUE, FALSE) if cond is None else self._truth(cond.form)
+
+    def _truth(self, form) -> tuple[tuple, tuple]:
+        if isinstance(form, Junction):
+            pairs = [self._truth(item) for item in form.items]
             each_holds, each_fails = [p[0] for p in pairs], [p[1] for p in pairs]
-            if isinstance(cond, AllOf):
+            if form.least:
                 return all_of(each_holds), any_of(each_fails)
             return any_of(each_holds), all_of(each_fails)
-        if isinstance(cond, Not):
-            holds, fails = self.truth(cond.item)
+        if isinstance(form, Negation):
+            holds, fails = self._truth(form.item)
             return fails, holds
-        fc, op, value = self.fields[cond.field], cond.op, cond.value
+        fc = self.fields[form.field]
         kind = fc.key + "t"
         present, absent = cmp(kind, "neq", "x"), cmp(kind, "eq", "x")
-        if op == "present":
-            return (present, absent) if value else (absent, present)
-        if op in ORDER:
-            bound = fc.scaled(Decimal(value))
+        if isinstance(form, Present):
+            return (any_of([present] * form.when_reported + [absent] * form.when_absent),
+                    any_of([present] * (not form.when_reported) + [absent] * (not form.when_absent)))
+        if isinstance(form, Order):
+            bound = fc.scaled(form.bound)
             test = {"ge": cmp(fc.key + "l", "gte", bound), "gt": cmp(fc.key + "h", "gt", bound),
-                    "le": cmp(fc.key + "h", "lte", bound), "lt": cmp(fc.key + "l", "lt", bound)}[op]
-            number = cmp(kind, "eq", "n")
-            return all_of([number, test]), all_of([number, negate(test)])
-        equal = any_of(self._equals(fc, v) for v in (value if op in ("in", "not_in") else (value,)))
+                    "le": cmp(fc.key + "h", "lte", bound), "lt": cmp(fc.key + "l", "lt", bound)}[form.op]
+            decided = any_of(cmp(kind, "eq", _LETTER[k]) for k in sorted(ORDERED))
+            return all_of([decided, test]), all_of([decided, negate(test)])
+        equal = self._equals(fc, form)
         unequal = all_of([present, negate(equal)])
-        return (equal, unequal) if op in ("eq", "in") else (unequal, equal)
+        return (equal, unequal) if form.want else (unequal, equal)
 
-    def _equals(self, fc: FieldCode, value: Any) -> tuple:
-        """The field equals value as engine.scoring.condition compares them: true is not 1."""
-        kind = _kind(value)
-        if kind == "n":
-            bound = fc.scaled(Decimal(value))
-            return all_of([cmp(fc.key + "t", "eq", "n"), cmp(fc.key + "l", "eq", bound),
-                           cmp(fc.key + "h", "eq", bound)])
-        if kind == "s":
-            return all_of([cmp(fc.key + "t", "eq", "s"), cmp(fc.key + "s", "eq", value)])
-        if kind in ("T", "F"):
-            return cmp(fc.key + "t", "eq", kind)
-        return FALSE
+    def _equals(self, fc: FieldCode, form: Match) -> tuple:
+        """The field equals one of the match's constants, each kind against its own (Match.holds)."""
+        kind = fc.key + "t"
+        flags = [cmp(kind, "eq", "T" if flag else "F") for flag in sorted(form.flags)]
+        numbers = [all_of([cmp(kind, "eq", "n"), cmp(fc.key + "l", "eq", bound), cmp(fc.key + "h", "eq", bound)])
+                   for bound in map(fc.scaled, sorted(form.numbers))]
+        texts = [all_of([cmp(kind, "eq", "s"), cmp(fc.key + "s", "eq", text)]) for text in sorted(form.texts)]
+        return any_of(flags + numbers + texts)
 
     # -- one policy rule: its outcomes, mutually exclusive ----------------------------------------------------------
     def _rule(self, cr: CompiledRule) -> Iterator[tuple[Outcome, tuple]]:
-        not_applicable = self.truth(cr.rule.applies_when)[1]
+        not_applicable = self.truth(cr.applies)[1]
         yield Outcome("not_applicable"), not_applicable
         earlier = [negate(not_applicable)]  # applicable, or undecidable: then it is scored, as the built-in does
         for j, cm in enumerate(cr.metrics):
             applies = all_of([any_of(self._reported(p) for p in sorted(cm.products)) if cm.metric.basis == "product"
-                              else TRUE, self.truth(cm.metric.when)[0]])
+                              else TRUE, self.truth(cm.when)[0]])
             chosen = all_of(earlier + [applies])
             earlier.append(negate(applies))
             yield from self._metric(j, cm, chosen)
@@ -335,15 +335,6 @@ class Translation:
             found.tier = next(t for t in m.tier.tiers if t.id == o.tier)
             found.tier_value = _tier_value(cm, sub)
         return found
-
-
-def _kind(value: Any) -> str:
-    """The kind engine.scoring.condition compares a constant as: n number, s text, T/F boolean, o anything else."""
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, (int, Decimal)):
-        return "n"
-    return "s" if isinstance(value, str) else "o"
 
 
 def _input(cm: CompiledMetric) -> str:

@@ -17,13 +17,10 @@ import numpy as np
 
 from ..issue import IssueList
 from ..scoring.compiled import CompiledPolicy
-from ..submission.intake import intake_for, parse_submission, project as project_keys
-from ..submission.record import GENERAL, Submission
+from ..submission.intake import FACT_KIND, intake_for, parse_submission, project as project_keys
+from ..submission.record import ABSENT, GENERAL, Submission
 from .exact import compare, tie_sign
-from .frame import ABSENT, FLAG, NUMBER, TEXT, Facts, Frame, Numbers
-
-_FACT_KIND = {"boolean": FLAG, "number": NUMBER, "string": TEXT}
-
+from .frame import Facts, Frame, Numbers
 
 @dataclass(eq=False)
 class Columns:
@@ -86,7 +83,7 @@ def bind(cp: CompiledPolicy, frame: Frame, *, project: bool = False) -> Columns:
                 doubt |= fact.kind != ABSENT
             continue
         inexact |= fact.number.inexact
-        doubt |= (fact.kind != ABSENT) & (fact.kind != _FACT_KIND[fact_spec.type])
+        doubt |= (fact.kind != ABSENT) & (fact.kind != FACT_KIND[fact_spec.type])
         if fact_spec.values:
             allowed = np.array([t in fact_spec.values for t in fact.text], dtype=np.bool_)
             doubt |= (fact.kind != ABSENT) & ~allowed

@@ -16,16 +16,15 @@ from typing import Sequence
 import numpy as np
 
 from . import shape
-from ..submission.region import NO_AUTHORITY, region_problem
+from ..submission.intake import RAW_KINDS, region_issue
+from ..submission.record import ABSENT, FLAG, NUMBER, OTHER, TEXT
 
-LIMIT = 1e15  # the schema's bound on every number
 _EMPTY: dict = {}
 _EMPTY_LIST: list = []
 _ABSENT_TYPE = type("Absent", (), {"__repr__": lambda self: "<absent>", "__len__": lambda self: 0,
                                    "__iter__": lambda self: iter(())})  # falsy, empty
 _ABSENT = _ABSENT_TYPE()
 _GAP = float("nan")  # a number's absence: this very object (a reported NaN is another), so numpy reads it in one go
-ABSENT, FLAG, NUMBER, TEXT, OTHER = 0, 1, 2, 3, 4  # kinds of a fact answer
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -46,7 +45,7 @@ class Facts:
     flag: np.ndarray  # bool answers (False elsewhere)
     number: Numbers  # numeric answers
     text: list  # str answers (None elsewhere)
-    bad: np.ndarray  # an answer the schema refuses (null, a list, NaN, a text over 200 characters)
+    bad: np.ndarray  # an answer the schema refuses (null, a list, NaN, a text longer than the schema allows)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -105,11 +104,12 @@ def _part(rows: list) -> Frame:
     docs = [r if type(r) is dict else _EMPTY for r in rows]
     ents = [_dict(d.get("enterprise")) for d in docs]
     text = {k: [e.get(k) for e in ents] for k in ("uscc", "name", "region", "sector", "industry_code")}
-    amounts = {k: numbers([d.get(k, 0.0) for d in docs], [k in d for d in docs], 0.0)
+    limits = shape.rules()
+    amounts = {k: numbers([d.get(k, 0.0) for d in docs], [k in d for d in docs], limits.amount)
                for k in ("energy_use_tce", "output_value")}
-    data = {k: numbers(col, _reported(col, _GAP), -LIMIT) for k, col in _columns(docs, "data", _GAP).items()}
-    facts = {k: _facts(col) for k, col in _columns(docs, "facts").items()}
-    products, duplicated = _products(docs, n)
+    data = {k: numbers(col, _reported(col, _GAP), limits.number) for k, col in _columns(docs, "data", _GAP).items()}
+    facts = {k: _facts(col, limits) for k, col in _columns(docs, "facts").items()}
+    products, duplicated = _products(docs, n, limits)
     doubtful = duplicated
     for col in (*amounts.values(), *data.values()):
         doubtful |= col.bad | col.inexact
@@ -186,13 +186,14 @@ def uscc_and_region_ok(frame: Frame) -> np.ndarray:
         code = frame.region[i]
         good = verdicts.get(code)
         if good is None:
-            good = verdicts[code] = region_problem(code) is None and code[:2] not in NO_AUTHORITY
+            good = verdicts[code] = region_issue(code) is None
         ok[i] = good
     return ok
 
 
-def numbers(col: list, present, low: float) -> Numbers:
-    """A numeric column: col holds the values (anything where absent), present says where a key is."""
+def numbers(col: list, present, bounds: tuple[float, float]) -> Numbers:
+    """A numeric column: col holds the values (anything where absent), present says where a key is; a number
+    outside bounds (the schema's [minimum, maximum]: shape.Rules) is bad."""
     present = np.asarray(present, dtype=bool)
     types = set(map(type, col))
     if _ABSENT_TYPE in types:
@@ -202,20 +203,21 @@ def numbers(col: list, present, low: float) -> Numbers:
         try:
             value = np.array(col, dtype=np.float64)  # the gap reads as NaN: present is what tells it apart
         except OverflowError:  # an int beyond float: the schema refuses it anyway
-            return _numbers_one_by_one(col, present, low)
-        bad = present & ~(np.isfinite(value) & (value >= low) & (value <= LIMIT))
+            return _numbers_one_by_one(col, present, bounds)
+        low, high = bounds
+        bad = present & ~(np.isfinite(value) & (value >= low) & (value <= high))
         value[~present | bad] = 0.0
         return Numbers(value, present, bad, np.zeros(len(col), dtype=bool))
-    return _numbers_one_by_one(col, present, low)
+    return _numbers_one_by_one(col, present, bounds)
 
 
-def _numbers_one_by_one(col: list, present: np.ndarray, low: float) -> Numbers:
-    n = len(col)
+def _numbers_one_by_one(col: list, present: np.ndarray, bounds: tuple[float, float]) -> Numbers:
+    n, (low, high) = len(col), bounds
     value, bad, inexact = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     for i in np.flatnonzero(present):
         v = col[i]
         kind = type(v)
-        if kind not in (int, float, Decimal) or (kind is Decimal and not v.is_finite()):
+        if RAW_KINDS.get(kind) != NUMBER or (kind is Decimal and not v.is_finite()):
             bad[i] = True
             continue
         try:
@@ -223,7 +225,7 @@ def _numbers_one_by_one(col: list, present: np.ndarray, low: float) -> Numbers:
         except OverflowError:
             bad[i] = True
             continue
-        if not (low <= f <= LIMIT) or f != f:
+        if not (low <= f <= high) or f != f:
             bad[i] = True
             continue
         value[i] = f
@@ -233,7 +235,7 @@ def _numbers_one_by_one(col: list, present: np.ndarray, low: float) -> Numbers:
     return Numbers(value, present, bad, inexact)
 
 
-def _facts(col: tuple) -> Facts:
+def _facts(col: tuple, limits: shape.Rules) -> Facts:
     n = len(col)
     present = _present(col)
     dense = bool(present.all())  # every row answers (the usual case)
@@ -243,33 +245,34 @@ def _facts(col: tuple) -> Facts:
     texts: list = [None] * n
     nums: list = [0.0] * n
     num_present = np.zeros(n, dtype=bool)
-    if types <= {bool}:
+    kinds = {RAW_KINDS.get(t, OTHER) for t in types}  # exact types: a subclass is left to intake (OTHER)
+    if kinds <= {FLAG}:
         kind[present] = FLAG
         flag = np.array(col, dtype=bool) if dense else np.fromiter(map(is_, col, repeat(True)), dtype=bool, count=n)
-    elif types <= {int, float, Decimal}:
+    elif kinds <= {NUMBER}:
         kind[present] = NUMBER
         nums, num_present = [0.0 if v is _ABSENT else v for v in col], present
-    elif types <= {str}:
+    elif kinds <= {TEXT}:
         kind[present] = TEXT
         texts = [None if v is _ABSENT else v for v in col]
     else:
         for i, v in enumerate(col):
-            t = type(v)
-            if t is bool:
+            k = RAW_KINDS.get(type(v), OTHER)
+            if k == FLAG:
                 kind[i], flag[i] = FLAG, v
-            elif t in (int, float, Decimal):
+            elif k == NUMBER:
                 kind[i], num_present[i], nums[i] = NUMBER, True, v
-            elif t is str:
+            elif k == TEXT:
                 kind[i], texts[i] = TEXT, v
             elif v is not _ABSENT:
                 kind[i] = OTHER
-    number = numbers(nums, num_present, -LIMIT) if num_present.any() else _absent_numbers(n)
-    too_long = np.array([t is not None and len(t) > 200 for t in texts], dtype=bool) \
+    number = numbers(nums, num_present, limits.answer) if num_present.any() else _absent_numbers(n)
+    too_long = np.array([t is not None and len(t) > limits.answer_text for t in texts], dtype=bool) \
         if (kind == TEXT).any() else np.zeros(n, dtype=bool)
     return Facts(kind, flag, number, texts, (kind == OTHER) | number.bad | too_long)
 
 
-def _products(docs: list, n: int) -> tuple[dict, np.ndarray]:
+def _products(docs: list, n: int, limits: shape.Rules) -> tuple[dict, np.ndarray]:
     """Reports by product id, and the rows that report a product twice (intake refuses them)."""
     lists = [d.get("products") for d in docs]
     lists = [x if type(x) is list else _EMPTY_LIST for x in lists]
@@ -298,9 +301,10 @@ def _products(docs: list, n: int) -> tuple[dict, np.ndarray]:
         values = [_dict(p.get("values")) for p in group]
         out[pid] = Products(
             rows[idx],
-            numbers([p.get("energy_use_tce", 0.0) for p in group], ["energy_use_tce" in p for p in group], 0.0),
-            numbers([p.get("output", 0.0) for p in group], ["output" in p for p in group], 0.0),
-            {k: numbers([v.get(k, 0.0) for v in values], [k in v for v in values], -LIMIT)
+            numbers([p.get("energy_use_tce", 0.0) for p in group], ["energy_use_tce" in p for p in group],
+                    limits.amount),
+            numbers([p.get("output", 0.0) for p in group], ["output" in p for p in group], limits.amount),
+            {k: numbers([v.get(k, 0.0) for v in values], [k in v for v in values], limits.number)
              for k in sorted(set().union(*values))})
     return out, duplicated
 

@@ -1,25 +1,23 @@
-"""Conditions over columns, with engine.scoring.condition's three-valued logic, row by row identical.
+"""Conditions over columns: the column test of a compiled condition's form (engine.scoring.condition).
 
-A result is an int8 array: F = 0, U = 1 (not reported: None), T = 2. Ordered so, Kleene's logic is
-arithmetic: `all` is the minimum, `any` the maximum, `not` is 2 - x.
-
-Each comparison follows engine.scoring.condition exactly, quirks included: a number is never equal to a boolean
-(`x is True`), ordering a boolean or a text gives None, `present` compares (x is not None) with the value,
-`in` matches numbers by value (1 = 1.0) and keeps booleans, numbers and texts apart.
+What a condition means is defined once, there, in the form the CompiledPolicy holds: the kinds its constants are
+split into, the kinds an order comparison decides (ORDERED) and its operator (ORDER), what `present` gives with the
+field reported or not, and Kleene's order F < U < T. This module derives the column test from that form and adds
+only the column mechanics: a field's view over the rows, numpy arrays, and exact decisions on float columns
+(engine.population.exact). A result is an int8 array of ranks F, U, T: `all` is the minimum, `any` the maximum,
+`not` is T - x.
 """
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from ..policy.model import AllOf, AnyOf, Compare, Condition, Not
+from ..scoring.condition import ORDER, ORDERED, RANK, F, Form, Junction, Match, Negation, Order, Present, T, U
+from ..submission.record import ABSENT, FLAG, NUMBER, TEXT
 from .exact import compare, tie_sign
-from .frame import ABSENT, FLAG, NUMBER, TEXT
 
-F, U, T = 0, 1, 2
-Test = Callable[[Any], np.ndarray]
+__all__ = ["F", "T", "U", "View", "truth", "view"]
 
 
 class View(NamedTuple):
@@ -68,49 +66,35 @@ def _codes(values: list) -> tuple[np.ndarray, tuple]:
     return codes, tuple(index)
 
 
-def compile_test(cond: Condition) -> Test:
-    if isinstance(cond, AllOf):
-        tests = [compile_test(c) for c in cond.items]
-        return lambda cols: np.minimum.reduce([t(cols) for t in tests])
-    if isinstance(cond, AnyOf):
-        tests = [compile_test(c) for c in cond.items]
-        return lambda cols: np.maximum.reduce([t(cols) for t in tests])
-    if isinstance(cond, Not):
-        test = compile_test(cond.item)
-        return lambda cols: (T - test(cols)).astype(np.int8)
-    return _comparison(cond)
+def truth(cols, form: Form) -> np.ndarray:
+    """The form's value per row of cols, as ranks F, U, T (int8)."""
+    if isinstance(form, Junction):
+        return (np.minimum if form.least else np.maximum).reduce([truth(cols, item) for item in form.items])
+    if isinstance(form, Negation):
+        return (T - truth(cols, form.item)).astype(np.int8)
+    v = view(cols, form.field)
+    if isinstance(form, Present):
+        return np.where(v.kind != ABSENT, RANK[form.when_reported], RANK[form.when_absent]).astype(np.int8)
+    if isinstance(form, Order):
+        return _order(v, form)
+    return _match(v, form)
 
 
-def _comparison(cond: Compare) -> Test:
-    field, op, value = cond.field, cond.op, cond.value
-    if op == "present":
-        when_present, when_absent = T if (True == value) else F, T if (False == value) else F  # noqa: E712
-        return lambda cols: np.where(view(cols, field).kind != ABSENT, when_present, when_absent).astype(np.int8)
-    if op in ("lt", "le", "gt", "ge"):
-        bound = Decimal(value)
-        bf, ties = float(bound), tie_sign(bound)
-        pick = {"lt": lambda s: s < 0, "le": lambda s: s <= 0, "gt": lambda s: s > 0, "ge": lambda s: s >= 0}[op]
+def _order(v: View, form: Order) -> np.ndarray:
+    """ORDER[op] on the exact sign of value - bound, for the rows of an ORDERED kind; U for the others."""
+    out = np.full(len(v.kind), U, dtype=np.int8)
+    decided = np.isin(v.kind, list(ORDERED))
+    sign = compare(v.number[decided], float(form.bound), tie_sign(form.bound))
+    out[decided] = np.where(ORDER[form.op](sign, 0), T, F)
+    return out
 
-        def order(cols) -> np.ndarray:
-            v = view(cols, field)
-            out = np.full(len(v.kind), U, dtype=np.int8)
-            num = v.kind == NUMBER  # booleans and texts are not ordered: None
-            out[num] = np.where(pick(compare(v.number[num], bf, ties)), T, F)
-            return out
-        return order
-    members = value if op in ("in", "not_in") else (value,)
-    want = op in ("in", "eq")
-    flags = {m for m in members if isinstance(m, bool)}
-    numbers = [Decimal(m) for m in members if isinstance(m, (int, Decimal)) and not isinstance(m, bool)]
-    texts = {m for m in members if isinstance(m, str)}
 
-    def match(cols) -> np.ndarray:
-        v = view(cols, field)
-        hit = (v.kind == FLAG) & np.isin(v.flag, list(flags)) if flags else np.zeros(len(v.kind), bool)
-        for c in numbers:
-            hit |= (v.kind == NUMBER) & (compare(v.number, float(c), tie_sign(c)) == 0)
-        if texts:
-            known = [i for i, t in enumerate(v.texts) if t in texts]
-            hit |= (v.kind == TEXT) & np.isin(v.codes, known)
-        return np.where(v.kind == ABSENT, U, np.where(hit == want, T, F)).astype(np.int8)
-    return match
+def _match(v: View, form: Match) -> np.ndarray:
+    """Match.holds per row, each kind against its own constants; U where the field is not reported."""
+    hit = (v.kind == FLAG) & np.isin(v.flag, list(form.flags)) if form.flags else np.zeros(len(v.kind), bool)
+    for c in form.numbers:
+        hit |= (v.kind == NUMBER) & (compare(v.number, float(c), tie_sign(c)) == 0)
+    if form.texts:
+        known = [i for i, t in enumerate(v.texts) if t in form.texts]
+        hit |= (v.kind == TEXT) & np.isin(v.codes, known)
+    return np.where(v.kind == ABSENT, U, np.where(hit == form.want, T, F)).astype(np.int8)

@@ -157,7 +157,7 @@ def evaluate_population(cols: Columns, *, baseline=None, sector_bests=None) -> P
     sector_bests = dict(sector_bests or {})
     scorer = Scorer(cols, scopes, sector_bests)
     rules = [scorer.rule(cr) for cr in cp.rules]
-    tests = np.array([logic.compile_test(cg.gate.pass_when)(cols) for cg in cp.gates], dtype=np.int8)
+    tests = np.array([logic.truth(cols, cg.condition.form) for cg in cp.gates], dtype=np.int8)
     gates = _GATE_CODE[tests.reshape(len(cp.gates), n)]
     flags = np.array([s.flags | _evidence_missing(cols, cr, s) for cr, s in zip(cp.rules, rules)],
                      dtype=np.int8).reshape(len(rules), n)
@@ -238,7 +238,7 @@ def _bonus(cols: Columns) -> np.ndarray:
     for cb in cp.bonus:
         won = np.zeros(n, dtype=bool)
         for ca in cb.awards:
-            hit = ~won & (logic.compile_test(ca.award.when)(cols) == logic.T)
+            hit = ~won & (logic.truth(cols, ca.condition.form) == logic.T)
             raw[hit] += scaled(ca.award.points, places)
             won |= hit
     capped = np.minimum(raw, scaled(bonus.max_points, places))

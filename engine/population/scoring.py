@@ -18,8 +18,8 @@ from ..scoring.arithmetic import ONE, ZERO, band_points, linear_share, points_of
 from ..scoring.compiled import CompiledMetric, CompiledRule, Entry
 from ..scoring.context import RANGE, SECTOR_BEST
 from ..scoring.rules import row_share
+from ..submission.record import NUMBER
 from .exact import UNIT, compare, quanta, round_safe, tie_sign, unsafe
-from .frame import NUMBER
 
 SCORED, NOT_REPORTED, NOT_APPLICABLE, NO_METRIC = 0, 1, 2, 3
 STATUSES = ("scored", "not_reported", "not_applicable", "no_metric")
@@ -113,8 +113,8 @@ class Scorer:
         out = RuleScores(np.full(n, NO_METRIC, np.int8), np.zeros(n, np.int64), np.full(n, -1, np.int16),
                          np.full(n, -1, np.int64), np.zeros(n, np.int32), np.zeros(n, np.int8))
         todo = self.cols.valid.copy()
-        if cr.rule.applies_when is not None:
-            off = todo & (logic.compile_test(cr.rule.applies_when)(self.cols) == logic.F)
+        if cr.applies is not None:
+            off = todo & (logic.truth(self.cols, cr.applies.form) == logic.F)
             out.status[off] = NOT_APPLICABLE
             todo &= ~off
         for m, cm in enumerate(cr.metrics):
@@ -123,8 +123,8 @@ class Scorer:
             if basis == "product":
                 products = self._products(cm)
                 sel &= products[0].any(axis=1)
-            if cm.metric.when is not None:  # as cm.when: compiled from it
-                sel &= logic.compile_test(cm.metric.when)(self.cols) == logic.T
+            if cm.when is not None:
+                sel &= logic.truth(self.cols, cm.when.form) == logic.T
             if not sel.any():
                 continue
             out.metric[sel] = m

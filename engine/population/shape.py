@@ -5,83 +5,186 @@ fastjsonschema's verdicts on generated and broken rows); a row it fails may stil
 "2025\\n", which Python's `$` accepts) and goes to engine.submission.intake, which decides and explains. Numbers
 are checked on the frame's columns (type, finiteness, range), not here.
 
-The check runs over many rows at once: containers row by row, then every string of a kind in one pass
-(joined, one regular expression or str method). A failing group is split in two until the failing rows
-stand alone, so a few bad rows cost little more than a clean run.
+What is checked is read from the schema itself (Rules: key sets, counts, lengths, patterns, number bounds), so that
+each limit is written once. The check runs over many rows at once: containers row by row, then every string of a
+kind in one pass (one regular expression per value, or one str method over the joined values). A failing group is
+split in two until the failing rows stand alone, so a few bad rows cost little more than a clean run.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
+from ..submission.intake import submission_schema
 from ..submission.uscc import CHARSET, WEIGHTS
 
-TOP = frozenset({"period", "enterprise", "energy_use_tce", "output_value", "products", "data", "cases", "facts",
-                 "evidence"})
-REQUIRED = frozenset({"period", "enterprise", "energy_use_tce", "output_value"})
-ENTERPRISE = frozenset({"uscc", "name", "region", "sector", "industry_code"})
-PRODUCT = frozenset({"id", "output", "energy_use_tce", "values"})
-CASE = frozenset({"title", "evidence"})
-DOCUMENT = frozenset({"name", "sha256", "uploaded_by"})
 _EMPTY_DICT: dict = {}
 _EMPTY_LIST: list = []
-_USCC = re.compile(r"(?:[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})*")
-_PRODUCT_ID = re.compile(r"(?:[a-z][a-z0-9_]{0,63}\x00)*")
 GROUP = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What the bulk check and the frame read of the submission schema (engine.submission.intake.submission_schema).
+    Where the schema states a limit in several places that this check reads as one (every text, every amount), the
+    strictest is taken."""
+
+    top: frozenset[str]  # the keys a submission may have
+    required: frozenset[str]
+    enterprise: frozenset[str]  # the enterprise's keys, all of them required here
+    product: frozenset[str]
+    products: int  # the most products a submission lists; the others alike
+    product_values: int
+    data: int
+    facts: int
+    case_keys: int
+    cases: int  # per case key
+    evidence_keys: int
+    documents: int  # per case or evidence key
+    text: int  # the longest name, title, document name or uploader
+    sector: tuple[int, int]  # the shortest and longest sector id
+    answer_text: int  # the longest text answer to a fact
+    patterns: dict[str, Callable[[Sequence], bool]]  # period, region, industry_code, uscc, product_id, sha256
+    amount: tuple[float, float]  # energy use and output, of the factory and of a product
+    number: tuple[float, float]  # data and per-product values
+    answer: tuple[float, float]  # a number answering a fact
+
+
+@lru_cache(maxsize=1)
+def rules() -> Rules:
+    root = submission_schema()
+    top = root["properties"]
+    enterprise, product = top["enterprise"]["properties"], top["products"]["items"]
+    case = top["cases"]["additionalProperties"]["items"]
+    documents = top["evidence"]["additionalProperties"]
+    document = documents["items"]["properties"]
+    answer = top["facts"]["additionalProperties"]
+    texts = (enterprise["name"], case["properties"]["title"], document["name"], document["uploaded_by"])
+    amounts = (top["energy_use_tce"], top["output_value"], product["properties"]["output"],
+               product["properties"]["energy_use_tce"])
+    numbers = (top["data"]["additionalProperties"], product["properties"]["values"]["additionalProperties"])
+    return Rules(
+        top=frozenset(top), required=frozenset(root["required"]), enterprise=frozenset(enterprise),
+        product=frozenset(product["properties"]), products=top["products"]["maxItems"],
+        product_values=product["properties"]["values"]["maxProperties"], data=top["data"]["maxProperties"],
+        facts=top["facts"]["maxProperties"], case_keys=top["cases"]["maxProperties"],
+        cases=top["cases"]["additionalProperties"]["maxItems"], evidence_keys=top["evidence"]["maxProperties"],
+        documents=min(documents["maxItems"], case["properties"]["evidence"]["maxItems"]),
+        text=min(t["maxLength"] for t in texts), answer_text=answer["maxLength"],
+        sector=(enterprise["sector"]["minLength"], enterprise["sector"]["maxLength"]),
+        patterns={name: matcher(spec["pattern"]) for name, spec in (
+            ("period", top["period"]), ("region", enterprise["region"]), ("industry_code", enterprise["industry_code"]),
+            ("uscc", enterprise["uscc"]), ("product_id", product["properties"]["id"]), ("sha256", document["sha256"]))},
+        amount=_bounds(amounts), number=_bounds(numbers), answer=_bounds((answer,)))
+
+
+# a pattern of character classes that list their characters (no negation, no escape), each maybe counted: it
+# cannot match the NUL that joins the values, so one match over them all is a match of each
+_LISTED = re.compile(r"(?:\[[^\]\\^\x00]+\](?:\{[0-9]+(?:,[0-9]+)?\})?)+")
+_ONE_CLASS = re.compile(r"\[([^\]\\^\x00]+)\]\{([0-9]+)\}")  # n characters of one listed class: a digest, a code
+
+
+def matcher(pattern: str) -> Callable[[Sequence], bool]:
+    """Each value a text that the schema's anchored pattern matches whole (stricter than the schema's search, where
+    Python's `$` also matches before a final newline); a TypeError for a value that is not a text. Over all the
+    values at once where the pattern's form allows: re reads a character class slowly, bytes.translate does not."""
+    body = pattern.removeprefix("^").removesuffix("$")
+    if pattern != f"^{body}$" or not _LISTED.fullmatch(body):
+        one = re.compile(pattern)
+        return lambda values: all(map(one.fullmatch, values))
+    fixed = _ONE_CLASS.fullmatch(body)
+    if fixed and fixed[1].isascii():
+        allowed, width = _members(fixed[1]).encode("ascii"), int(fixed[2])
+        return lambda values: set(map(len, values)) <= {width} and _only(values, allowed)
+    joined = re.compile(f"(?:{body}\x00)*")
+
+    def each(values: Sequence) -> bool:
+        text = "\x00".join(values) + "\x00"
+        return not values or (text.count("\x00") == len(values) and joined.fullmatch(text) is not None)
+    return each
+
+
+def _members(listed: str) -> str:
+    """The characters a listed class holds, its ranges (a-f) spelt out."""
+    out: list[str] = []
+    i = 0
+    while i < len(listed):
+        if i + 2 < len(listed) and listed[i + 1] == "-":
+            out += map(chr, range(ord(listed[i]), ord(listed[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(listed[i])
+            i += 1
+    return "".join(out)
+
+
+def _only(values: Sequence, allowed: bytes) -> bool:
+    try:
+        joined = "".join(values).encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    return not joined.translate(None, allowed)
+
+
+def _bounds(specs) -> tuple[float, float]:
+    """The narrowest [minimum, maximum] of number schemas that all state both."""
+    return float(max(s["minimum"] for s in specs)), float(min(s["maximum"] for s in specs))
 
 
 def shaped(rows: Sequence) -> np.ndarray:
     """Per row: True where the row certainly has the schema's shape (numbers aside)."""
     out = np.zeros(len(rows), dtype=bool)
     for start in range(0, len(rows), GROUP):
-        _settle(rows, start, min(start + GROUP, len(rows)), out)
+        _settle(rows, start, min(start + GROUP, len(rows)), out, rules())
     return out
 
 
-def _settle(rows: Sequence, start: int, stop: int, out: np.ndarray) -> None:
-    if _group_ok(rows[start:stop]):
+def _settle(rows: Sequence, start: int, stop: int, out: np.ndarray, r: Rules) -> None:
+    if _group_ok(rows[start:stop], r):
         out[start:stop] = True
     elif stop - start > 1:
         middle = (start + stop) // 2
-        _settle(rows, start, middle, out)
-        _settle(rows, middle, stop, out)
+        _settle(rows, start, middle, out, r)
+        _settle(rows, middle, stop, out, r)
 
 
-def _group_ok(rows: Sequence) -> bool:
+def _group_ok(rows: Sequence, r: Rules) -> bool:
     try:
-        return _containers_ok(rows)
+        return _containers_ok(rows, r)
     except (TypeError, KeyError, AttributeError):  # a value of the wrong kind where the next step reads it
         return False
 
 
-def _containers_ok(rows: Sequence) -> bool:
-    if not _all_of(rows, dict) or not all(REQUIRED <= raw.keys() <= TOP for raw in rows):
+def _containers_ok(rows: Sequence, r: Rules) -> bool:
+    if not _all_of(rows, dict) or not all(r.required <= raw.keys() <= r.top for raw in rows):
         return False
     ents = [raw["enterprise"] for raw in rows]
-    if not _all_of(ents, dict) or not all(e.keys() == ENTERPRISE for e in ents):
+    if not _all_of(ents, dict) or not all(e.keys() == r.enterprise for e in ents):
         return False
     texts = list(map(_NAME, ents))
     product_lists = [raw.get("products", _EMPTY_LIST) for raw in rows]
-    if not _sized(product_lists, list, 50):
+    if not _sized(product_lists, list, r.products):
         return False
     products = list(chain.from_iterable(product_lists))
-    if not _all_of(products, dict) or not all("id" in p and p.keys() <= PRODUCT for p in products):
+    if not _all_of(products, dict) or not all("id" in p and p.keys() <= r.product for p in products):
         return False
-    if not _sized([p.get("values", _EMPTY_DICT) for p in products], dict, 20):
+    if not _sized([p.get("values", _EMPTY_DICT) for p in products], dict, r.product_values):
         return False
-    if not (_sized([raw.get("data", _EMPTY_DICT) for raw in rows], dict, 200)
-            and _sized([raw.get("facts", _EMPTY_DICT) for raw in rows], dict, 100)):
+    if not (_sized([raw.get("data", _EMPTY_DICT) for raw in rows], dict, r.data)
+            and _sized([raw.get("facts", _EMPTY_DICT) for raw in rows], dict, r.facts)):
         return False
     case_dicts = [raw.get("cases", _EMPTY_DICT) for raw in rows]
     evidence = [raw.get("evidence", _EMPTY_DICT) for raw in rows]
-    if not _sized(case_dicts, dict, 50) or not _sized(evidence, dict, 100):
+    if not _sized(case_dicts, dict, r.case_keys) or not _sized(evidence, dict, r.evidence_keys):
         return False
     case_lists = list(chain.from_iterable(map(dict.values, case_dicts)))
-    if not _sized(case_lists, list, 200):
+    if not _sized(case_lists, list, r.cases):
         return False
     cases = list(chain.from_iterable(case_lists))
     if not _all_of(cases, dict) or not set(map(len, cases)) <= {1, 2}:
@@ -89,7 +192,7 @@ def _containers_ok(rows: Sequence) -> bool:
     texts += map(_TITLE, cases)
     doc_lists = [c["evidence"] for c in cases if len(c) == 2]  # KeyError unless the second key is evidence
     doc_lists += chain.from_iterable(map(dict.values, evidence))
-    if not _sized(doc_lists, list, 50):
+    if not _sized(doc_lists, list, r.documents):
         return False
     documents = list(chain.from_iterable(doc_lists))
     if not _all_of(documents, dict) or not set(map(len, documents)) <= {3}:
@@ -98,10 +201,11 @@ def _containers_ok(rows: Sequence) -> bool:
     # tuple(): a zip object is true even when empty, and no document at all is a valid shape
     texts += names
     texts += uploaders
-    return (_fixed([raw["period"] for raw in rows], 4) and _fixed(list(map(_REGION, ents)), 6)
-            and _fixed(list(map(_CODE, ents)), 4) and _uscc(list(map(_USCC_OF, ents)))
-            and _sha256(shas) and _text(texts) and _sectors(list(map(_SECTOR, ents)))
-            and _product_ids(list(map(_ID, products))))
+    pattern = r.patterns
+    return (pattern["period"]([raw["period"] for raw in rows]) and pattern["region"](list(map(_REGION, ents)))
+            and pattern["industry_code"](list(map(_CODE, ents))) and pattern["uscc"](list(map(_USCC_OF, ents)))
+            and pattern["sha256"](shas) and _text(texts, r.text) and _sectors(list(map(_SECTOR, ents)), r.sector)
+            and pattern["product_id"](list(map(_ID, products))))
 
 
 def _all_of(values: Sequence, kind: type) -> bool:
@@ -117,46 +221,18 @@ _DOCUMENT = itemgetter("name", "sha256", "uploaded_by")
 _REGION, _CODE, _USCC_OF, _SECTOR, _ID = (itemgetter(k) for k in ("region", "industry_code", "uscc", "sector", "id"))
 
 
-def _fixed(values: list, width: int) -> bool:
-    """Each value exactly `width` ASCII digits."""
-    joined = "".join(values)
-    return len(joined) == width * len(values) and set(map(len, values)) <= {width} and joined.isascii() \
-        and (not joined or joined.isdigit())
-
-
-def _uscc(values: list) -> bool:
-    joined = "".join(values)
-    return set(map(len, values)) <= {18} and _USCC.fullmatch(joined) is not None
-
-
-def _sha256(values) -> bool:
-    """Each value 64 lowercase hexadecimal digits."""
-    try:
-        joined = "".join(values).encode("ascii")
-    except UnicodeEncodeError:
-        return False
-    return set(map(len, values)) <= {64} and not joined.translate(None, b"0123456789abcdef")
-
-
-def _text(values: list) -> bool:
-    """Strings of 1 to 200 characters, each with a character that is not whitespace: the schema's pattern
+def _text(values: list, longest: int) -> bool:
+    """Strings of 1 to `longest` characters, each with a character that is not whitespace: the schema's pattern
     "\\S" (Python's re and str.isspace share one definition of whitespace)."""
     if not values:
         return True
     lengths = set(map(len, values))
-    return min(lengths) >= 1 and max(lengths) <= 200 and not any(map(str.isspace, values))
+    return min(lengths) >= 1 and max(lengths) <= longest and not any(map(str.isspace, values))
 
 
-def _sectors(values: list) -> bool:
+def _sectors(values: list, lengths: tuple[int, int]) -> bool:
     "".join(values)  # TypeError unless every value is a string
-    return not values or (min(map(len, values)) >= 1 and max(map(len, values)) <= 64)
-
-
-def _product_ids(values: list) -> bool:
-    joined = "\x00".join(values) + "\x00"
-    if not values:
-        return True
-    return joined.count("\x00") == len(values) and _PRODUCT_ID.fullmatch(joined) is not None
+    return not values or (min(map(len, values)) >= lengths[0] and max(map(len, values)) <= lengths[1])
 
 
 _VALUE = np.full(128, 255, dtype=np.int64)

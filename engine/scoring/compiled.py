@@ -1,5 +1,5 @@
-"""The compiled policy's types: per-sector threshold tables and condition closures, built once by
-engine.scoring.compiler.compile_policy and read by every scorer and backend."""
+"""The compiled policy's types: per-sector threshold tables and compiled conditions (each its form and the test
+derived from it), built once by engine.scoring.compiler.compile_policy and read by every scorer and backend."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from typing import Callable, NamedTuple
 
 from ..policy.model import Award, BonusItem, Gate, Metric, Policy, Rule, ThresholdRow, Tier
 from ..submission.record import Submission
-from .condition import Test
+from .condition import CompiledCondition, Test
 
 RowKey = tuple[str | None, str | None, str | None]  # sector, product, tier
 
@@ -23,7 +23,7 @@ class Entry(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class CompiledMetric:
     metric: Metric
-    when: Test | None
+    when: CompiledCondition | None
     rows: dict[RowKey, Entry]
     products: frozenset[str]  # products with a row (product metrics)
     tier_value: Callable[[Submission], Decimal | None] | None
@@ -49,7 +49,7 @@ class CompiledMetric:
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     rule: Rule
-    applies: Test | None
+    applies: CompiledCondition | None
     applies_fields: tuple[str, ...]
     metrics: tuple[CompiledMetric, ...]
 
@@ -57,7 +57,7 @@ class CompiledRule:
 @dataclass(frozen=True, slots=True)
 class CompiledGate:
     gate: Gate
-    test: Test
+    condition: CompiledCondition
     fields: tuple[str, ...]
     results: dict  # True / False / None -> its GateResult, built once rather than per evaluation
 
@@ -65,7 +65,7 @@ class CompiledGate:
 @dataclass(frozen=True, slots=True)
 class CompiledAward:
     award: Award
-    test: Test
+    condition: CompiledCondition
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class CompiledPolicy:
     pillar_ids: tuple[str, ...]
     units: dict[str, str]  # input id -> unit
     labels: dict[str, object]  # rule id / gate id / pillar id -> Label
-    gate_tests: tuple[Test, ...]  # per gate, its test: what the built-in backend calls
+    gate_tests: tuple[Test, ...]  # per gate, its condition's test: what the built-in backend calls
     gate_tables: tuple[dict, ...]  # per gate, its results table (CompiledGate.results)
     applicable_points: Decimal  # the rules' full points summed in policy order: all rules apply
     rule_plans: tuple[RulePlan, ...]  # per rule, what assemble reads

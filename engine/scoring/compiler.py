@@ -1,4 +1,4 @@
-"""Compile a validated policy once into lookup tables and closures that evaluate many submissions."""
+"""Compile a validated policy once into lookup tables and compiled conditions that evaluate many submissions."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -40,7 +40,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         sector_codes={s.id: tuple(c.rstrip("x") for c in s.codes) for s in policy.sectors},
         pillar_ids=tuple(p.id for p in policy.pillars),
         units={i.id: i.unit for i in policy.inputs}, labels=labels,
-        gate_tests=tuple(g.test for g in gates), gate_tables=tuple(g.results for g in gates),
+        gate_tests=tuple(g.condition.test for g in gates), gate_tables=tuple(g.results for g in gates),
         applicable_points=sum((r.points for r in policy.rules), Decimal(0)),
         rule_plans=tuple(RulePlan(cr, cr.rule.id, cr.rule.indicator, cr.rule.pillar, cr.rule.points,
                                   cr.rule.evidence == "required") for cr in rules),

@@ -89,7 +89,7 @@ def _bonus(cp: CompiledPolicy, sub: Submission) -> tuple[list, Decimal, Decimal]
     """The award each bonus item won (or None), their sum, and the sum capped and rounded."""
     if cp.policy.bonus is None:
         return [], ZERO, ZERO
-    won = [next((ca.award for ca in cb.awards if ca.test(sub) is True), None) for cb in cp.bonus]
+    won = [next((ca.award for ca in cb.awards if ca.condition.test(sub) is True), None) for cb in cp.bonus]
     raw = sum((award.points for award in won if award is not None), ZERO)
     return won, raw, min(raw, cp.policy.bonus.max_points).quantize(cp.quantum, rounding=cp.rounding)
 

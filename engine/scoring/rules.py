@@ -35,13 +35,13 @@ class Scored:
 
 
 def score_rule(cp: CompiledPolicy, cr: CompiledRule, sub: Submission) -> Scored:
-    if cr.applies is not None and cr.applies(sub) is False:
+    if cr.applies is not None and cr.applies.test(sub) is False:
         return Scored("not_applicable")
     for cm in cr.metrics:
         basis = cm.metric.basis
         if basis == "product" and not _any_product(cm.products, sub):
             continue
-        if cm.when is not None and cm.when(sub) is not True:
+        if cm.when is not None and cm.when.test(sub) is not True:
             continue
         if basis == "input":
             return _score_input(cp, cr, cm, sub)

@@ -6,6 +6,12 @@ from decimal import Decimal
 
 GENERAL = "general"  # the sector of every enterprise outside the key sectors
 
+# The kinds of a reported value, by the type of the value a record holds (bool, Decimal, str): a condition compares
+# values of one kind only (engine.scoring.condition), a fact's type asks for one (engine.submission.intake), and the
+# population's columns hold one per row (engine.population). Anything else is OTHER. True is a FLAG, never the NUMBER 1.
+ABSENT, FLAG, NUMBER, TEXT, OTHER = 0, 1, 2, 3, 4
+KIND_OF_TYPE = {bool: FLAG, int: NUMBER, Decimal: NUMBER, str: TEXT}
+
 Fact = bool | Decimal | str
 
 

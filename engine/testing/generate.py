@@ -52,7 +52,7 @@ class Plan:
                         for spec in policy.inputs for sector in self.sectors}  # the rows a sector is scored by
         self.tier_numbers = {field: sorted(values) for field, values in self._tier_values(metrics).items()}
         self.answers = {f.id: self._answers(f) for f in policy.facts}
-        self.gates = [(g, compile_condition(g.pass_when)) for g in policy.gates]
+        self.gates = [(g, compile_condition(g.pass_when).test) for g in policy.gates]
         self.gate_facts = {f[6:] for g in policy.gates for f in fields_read(g.pass_when) if f.startswith("facts.")}
         self.passing = self._passing_profile()
         self.evidence_keys = [i.id for i in policy.indicators] + [r.id for r in policy.rules if r.id not in

@@ -38,12 +38,12 @@ def sub(facts=None, data=None, energy=Decimal(5000)):
     (Not(Compare("facts.a", "eq", True)), {"a": False}, True),
 ])
 def test_fact_conditions(cond, facts, expected):
-    assert compile_condition(cond)(sub(facts=facts)) is expected
+    assert compile_condition(cond).test(sub(facts=facts)) is expected
 
 
 def test_data_and_submission_fields():
-    assert compile_condition(Compare("data.x", "gt", Decimal(3)))(sub(data={"x": Decimal(4)})) is True
-    assert compile_condition(Compare("data.x", "gt", Decimal(3)))(sub()) is None
-    assert compile_condition(Compare("energy_use_tce", "ge", Decimal(5000)))(sub()) is True
-    assert compile_condition(Compare("energy_use_tce", "ge", Decimal(5000)))(sub(energy=None)) is None
-    assert compile_condition(Compare("sector", "in", ("cement", "coking")))(sub()) is True
+    assert compile_condition(Compare("data.x", "gt", Decimal(3))).test(sub(data={"x": Decimal(4)})) is True
+    assert compile_condition(Compare("data.x", "gt", Decimal(3))).test(sub()) is None
+    assert compile_condition(Compare("energy_use_tce", "ge", Decimal(5000))).test(sub()) is True
+    assert compile_condition(Compare("energy_use_tce", "ge", Decimal(5000))).test(sub(energy=None)) is None
+    assert compile_condition(Compare("sector", "in", ("cement", "coking"))).test(sub()) is True
