@@ -181,7 +181,8 @@ def what_it_would_take(store: PolicyStore, session: Session, who: Principal, rou
 def entries(session: Session, who: Principal, round_id: str, *, removals=False, flags=False, after: int | None = None,
             limit: int | None = None) -> dict:
     """The round's entries this token may read, in entry order; with limit, one page of them after the cursor
-    `after`, and `after` in the answer is the next page's cursor when the page is full (None on the last page)."""
+    `after`, and then `after` in the answer is the next page's cursor when the page is full (None on the last
+    page). Without limit, every entry, and no cursor."""
     rnd = get_round(session, round_id)
     query = select(RoundEntry, Factory).join(Factory, Factory.pk == RoundEntry.factory_pk).where(
         RoundEntry.round_pk == rnd.pk).order_by(RoundEntry.pk)
@@ -201,10 +202,12 @@ def entries(session: Session, who: Principal, round_id: str, *, removals=False, 
             for r in session.execute(select(PlausibilityResolution).where(
                     PlausibilityResolution.evaluation_id.in_(ids))).scalars():
                 resolved.setdefault(r.evaluation_id, {})[r.flag] = r.resolution
-    return {"round": rnd.id, "items": [{"uscc": f.uscc, "name": f.name, "region": f.region, "sector": f.sector,
-                                        **entry_dict(e, rnd.id), "resolutions": resolved.get(e.evaluation_id, {})}
-                                       for e, f in rows],
-            "after": rows[-1][0].pk if limit and len(rows) == limit else None}
+    out = {"round": rnd.id, "items": [{"uscc": f.uscc, "name": f.name, "region": f.region, "sector": f.sector,
+                                       **entry_dict(e, rnd.id), "resolutions": resolved.get(e.evaluation_id, {})}
+                                      for e, f in rows]}
+    if limit:
+        out["after"] = rows[-1][0].pk if len(rows) == limit else None
+    return out
 
 
 def authority_view(session: Session, who: Principal, code: str) -> dict:

@@ -22,7 +22,7 @@ from .auth import ENTERPRISE, POLICY_ADMIN, Principal, region_prefix
 from .cohort_models import Approval, BaselineSnapshot, Factory, PlausibilityResolution, Round, RoundEntry
 from .db import in_chunks
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
-from .evaluation import context_json
+from .evaluation import context_json, region_mismatch
 from .models import Evaluation, now
 from .policy_store import PolicyStore
 
@@ -140,9 +140,12 @@ def get_round(session: Session, round_id: str) -> Round:
 def open_round(store: PolicyStore, round_id: str) -> Round:
     """The round, if it takes submissions: checked before a body is read, and again as it is imported."""
     with store.db.read() as session:
-        rnd = get_round(session, round_id)
+        return _open(get_round(session, round_id))
+
+
+def _open(rnd: Round) -> Round:
     if rnd.status != "open":
-        raise Conflict("round.closed", f"Round {round_id} has run: submissions are closed.")
+        raise Conflict("round.closed", f"Round {rnd.id} has run: submissions are closed.")
     return rnd
 
 
@@ -175,13 +178,12 @@ def import_submissions(store: PolicyStore, who: Principal, round_id: str, rows: 
         seen.add(sub.uscc)
         parsed.append((n, raw, sub))
     with store.db.write() as session:
-        rnd = get_round(session, round_id)
-        if rnd.status != "open":  # again inside the transaction: the round may have run since the check above
-            raise Conflict("round.closed", f"Round {round_id} has run: submissions are closed.")
-        issues += _outside_registration(who, _factories(session, [s.uscc for _, _, s in parsed]), parsed)
+        rnd = _open(get_round(session, round_id))  # again inside the transaction: it may have run since
+        known = _factories(session, [s.uscc for _, _, s in parsed])
+        issues += _outside_registration(who, known, parsed)
         if issues:
             raise ImportInvalid(tuple(issues))  # nothing was written; the transaction rolls back
-        count = add_entries(session, rnd, [(raw, sub) for _, raw, sub in parsed])
+        count = add_entries(session, rnd, [(raw, sub) for _, raw, sub in parsed], known)
         audit.append(session, who, "round.submissions", round_id, input_digest=audit.sha256(
             json.dumps([r for _, r, _ in parsed], sort_keys=True, ensure_ascii=False).encode("utf-8")))
     return {"round": round_id, "imported": count}
@@ -204,9 +206,7 @@ def _outside_registration(who: Principal, known: dict, parsed: list[tuple[int, d
         if who.role != ENTERPRISE and not _in_scope(who, region):
             out.append(_submission_forbidden(n))
         elif registered is not None and sub.region != registered.region:
-            out.append(Issue("submission.region.mismatch", f"The factory is registered in region {registered.region}:"
-                             " submit under that region (an authority of its region changes a registration).",
-                             ("rows", n, "submission", "enterprise", "region")))
+            out.append(region_mismatch(registered.region, ("rows", n, "submission", "enterprise", "region")))
     return out
 
 
@@ -215,9 +215,10 @@ def _factories(session: Session, usccs: list[str]) -> dict:
             for f in session.execute(select(Factory).where(Factory.uscc.in_(part))).scalars()}
 
 
-def add_entries(session: Session, rnd: Round, parsed: list[tuple[dict, object]]) -> int:
-    """Round entries for (raw, submission) pairs, replacing a factory's earlier entry in this round; bulk."""
-    known = _factories(session, [s.uscc for _, s in parsed])
+def add_entries(session: Session, rnd: Round, parsed: list[tuple[dict, object]], known: dict) -> int:
+    """Round entries for (raw, submission) pairs, replacing a factory's earlier entry in this round; bulk. known: the
+    registered factories of these USCCs (read in this transaction), to which the new ones are added."""
+    known = dict(known)
     fresh = [{"uscc": s.uscc, "name": s.name, "region": s.region, "authority": authority_for(s.region), "sector": s.sector,
               "created_at": now()} for _, s in parsed if s.uscc not in known]
     if fresh:

@@ -114,14 +114,17 @@ def _api_error(exc: ApiError) -> Refusal:
     return Refusal(exc.status, exc.code, exc.message, issues=exc.issues, headers=exc.headers, extra=exc.extra)
 
 
+_ISSUE_LISTS = {  # the code is the class's own (engine.issue); what to do next, in English and Chinese
+    PolicyInvalid: ("The policy does not validate: fix every issue listed, then upload it again.",
+                    "政策未通过校验：请逐条修正所列问题后重新上传。"),
+    SubmissionInvalid: ("The submission cannot be evaluated: fix every issue listed and submit again.",
+                        "该申报无法评价：请逐条修正所列问题后重新提交。"),
+}
+
+
 def _issue_list(exc: IssueList) -> Refusal:
-    if isinstance(exc, PolicyInvalid):
-        return Refusal(422, "policy.invalid", "The policy does not validate: fix every issue listed, then upload it"
-                       " again.", "政策未通过校验：请逐条修正所列问题后重新上传。", exc.issues)
-    if isinstance(exc, SubmissionInvalid):
-        return Refusal(422, "submission.invalid", "The submission cannot be evaluated: fix every issue listed and"
-                       " submit again.", "该申报无法评价：请逐条修正所列问题后重新提交。", exc.issues)
-    return Refusal(422, "invalid", "The input is not valid: see the issues.", "输入无效：请查看问题列表。", exc.issues)
+    en, zh = _ISSUE_LISTS.get(type(exc), ("The input is not valid: see the issues.", "输入无效：请查看问题列表。"))
+    return Refusal(422, exc.code, en, zh, exc.issues)
 
 
 def _unknown_policy(exc: UnknownPolicy) -> Refusal:
@@ -180,10 +183,8 @@ REFUSALS: dict[type, Callable[..., Refusal]] = {
 
 
 def refusal_of(exc: Exception) -> Refusal:
-    for cls in type(exc).__mro__:
-        if cls in REFUSALS:
-            return REFUSALS[cls](exc)
-    return _unexpected(exc)
+    """The refusal of the most specific class in the exception's MRO (Exception, last, covers every one)."""
+    return next(REFUSALS[cls] for cls in type(exc).__mro__ if cls in REFUSALS)(exc)
 
 
 def problem(status: int, code: str, message: str, issues: Iterable[Issue | dict] = (),

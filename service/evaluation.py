@@ -74,10 +74,14 @@ def _check_registered_region(session: Session, uscc: str, declared: str) -> None
     not registered yet files under the region it declares (docs/security.md)."""
     registered = session.connection().execute(_REGISTERED_REGION, {"uscc": uscc}).scalar_one_or_none()
     if registered is not None and registered != declared:
-        message = (f"The enterprise's factory is registered in region {registered}: submit under that region; an"
-                   " authority of its region changes a registration.")
-        raise Unprocessable("submission.region.mismatch", message,
-                            [Issue("submission.region.mismatch", message, ("submission", "enterprise", "region"))])
+        issue = region_mismatch(registered, ("submission", "enterprise", "region"))
+        raise Unprocessable(issue.code, issue.message, [issue])
+
+
+def region_mismatch(registered: str, path: tuple) -> Issue:
+    """A submission declaring another region than its factory's registered one (evaluations and round entries)."""
+    return Issue("submission.region.mismatch", f"The enterprise's factory is registered in region {registered}: submit"
+                 " under that region; an authority of its region changes a registration.", path)
 
 
 def get(session: Session, who: Principal, evaluation_id: str) -> Evaluation:

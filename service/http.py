@@ -7,7 +7,7 @@ import sys
 import uuid
 from typing import Callable
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, url_for
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
@@ -208,3 +208,11 @@ def init_body_checks(app: Flask) -> None:
     app.before_request(_upload_limit)
     app.before_request(_refuse_nul)
     app.before_request(_check_body)
+
+
+def next_page(after: int | None, **values) -> str | None:
+    """The address of a listing's next page: this request's, with the cursor moved to after; None on the last page."""
+    if after is None:
+        return None
+    args = {k: v for k, v in request.args.items() if k != "after"}
+    return url_for(request.endpoint, **values, **args, after=after)

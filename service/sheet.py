@@ -63,9 +63,8 @@ def declared_rows(source: BinaryIO | str | os.PathLike) -> int | None:
         if found or _local(name) == "sheetData":
             raise StopIteration  # what follows is the data: not read
 
-    with zipfile.ZipFile(source) as archive:
-        sheet_at = _first_sheet(archive, _target(archive, "", "officeDocument"))
-    with zipfile.ZipFile(source) as archive, archive.open(sheet_at) as member:
+    with zipfile.ZipFile(source) as archive, \
+            archive.open(_first_sheet(archive, _target(archive, "", "officeDocument"))) as member:
         parser = expat.ParserCreate(namespace_separator="}")
         parser.StartElementHandler = start
         try:
@@ -100,10 +99,9 @@ def _local(name: str) -> str:
 
 def _target(archive: zipfile.ZipFile, part: str, kind: str, default: str | None = ...) -> str | None:
     """The part a relationship of this kind (officeDocument, sharedStrings, ...) from part leads to."""
-    folder, base = posixpath.split(part)
-    for rel in _whole(archive, posixpath.join(folder, "_rels", base + ".rels")):
+    for rel in _rels(archive, part):
         if rel.get("Type", "").endswith("/" + kind):
-            return _resolved(folder, rel.get("Target", ""))
+            return _resolved(posixpath.dirname(part), rel.get("Target", ""))
     if default is ...:
         raise _unreadable()
     return default
@@ -116,11 +114,16 @@ def _resolved(folder: str, target: str) -> str:
 def _first_sheet(archive: zipfile.ZipFile, book: str) -> str:
     sheets = next((el for el in _whole(archive, book) if _local(el.tag) == "sheets"), ())
     rel_id = next((v for el in sheets for k, v in el.attrib.items() if _local(k) == "id"), None)
-    folder, base = posixpath.split(book)
-    for rel in _whole(archive, posixpath.join(folder, "_rels", base + ".rels")):
+    for rel in _rels(archive, book):
         if rel.get("Id") == rel_id:
-            return _resolved(folder, rel.get("Target", ""))
+            return _resolved(posixpath.dirname(book), rel.get("Target", ""))
     raise _unreadable()
+
+
+def _rels(archive: zipfile.ZipFile, part: str) -> ElementTree.Element:
+    """The relationships of a part (its _rels/<name>.rels beside it)."""
+    folder, base = posixpath.split(part)
+    return _whole(archive, posixpath.join(folder, "_rels", base + ".rels"))
 
 
 def _shared_strings(archive: zipfile.ZipFile, name: str, limit: int | None) -> list[str]:

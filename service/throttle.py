@@ -32,7 +32,7 @@ class FailureLimit:
 
     def retry_after(self, address: str) -> int | None:
         """Seconds until address may try again, or None when it may now (always, with a limit of 0)."""
-        if self.per_minute <= 0:
+        if self.per_minute <= 0 or address not in self._failures:  # the common case, without the lock
             return None
         now = self.clock()
         with self._lock:

@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: a message, never a traceback
+        from service.db import SchemaNewer  # imported only here: most commands never open a database
+
+        if isinstance(exc, SchemaNewer):  # a database migrated by a newer release, whatever the command
+            print(f"greenfactory: {exc.code} {exc.message_zh}\ngreenfactory: {exc.code} {exc.message_en}",
+                  file=sys.stderr)
+            return 1
         print(f"greenfactory: internal error ({type(exc).__name__}); please report it with the command you ran.",
               file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from .service_cmd import _database_option, _refusing_newer, _settings
+from .service_cmd import _database_option, _settings
 
 
 def register(commands) -> None:
@@ -19,13 +19,13 @@ def register(commands) -> None:
     demo.add_argument("--out", type=Path, help="write the population and its self-reports as JSON lines here")
     demo.add_argument("--load", action="store_true", help="load it into the database unless it has factories already")
     _database_option(demo)
-    demo.set_defaults(run=_refusing_newer(run_demo))
+    demo.set_defaults(run=run_demo)
 
     factories = commands.add_parser("factories", help="import factories from CSV, XLSX or JSON")
     factories.add_argument("action", choices=("import",))
     factories.add_argument("file", type=Path)
     _database_option(factories)
-    factories.set_defaults(run=_refusing_newer(run_factories))
+    factories.set_defaults(run=run_factories)
 
     rnd = commands.add_parser("round", help="rounds: create, submit, run, baselines, removals, flags")
     rnd.add_argument("action", choices=("create", "submit", "run", "baselines", "removals", "flags", "list"))
@@ -34,25 +34,25 @@ def register(commands) -> None:
     rnd.add_argument("--policy", default="green-factory", help="create: id@version of a published policy")
     rnd.add_argument("--authority", help="baselines: one authority's code")
     _database_option(rnd)
-    rnd.set_defaults(run=_refusing_newer(run_round))
+    rnd.set_defaults(run=run_round)
 
     bench = commands.add_parser("benchmark", help="a factory's standing in its sector in a round")
     bench.add_argument("round")
     bench.add_argument("uscc")
     _database_option(bench)
-    bench.set_defaults(run=_refusing_newer(run_benchmark))
+    bench.set_defaults(run=run_benchmark)
 
     takes = commands.add_parser("what-it-takes", help="per rule, the smallest change that reaches a target")
     takes.add_argument("round")
     takes.add_argument("uscc")
     takes.add_argument("--target", choices=("baseline", "next_grade"), default="baseline")
     _database_option(takes)
-    takes.set_defaults(run=_refusing_newer(run_what_it_takes))
+    takes.set_defaults(run=run_what_it_takes)
 
     authority = commands.add_parser("authority", help="an authority's rounds: applicants, approvals, baseline")
     authority.add_argument("code")
     _database_option(authority)
-    authority.set_defaults(run=_refusing_newer(run_authority))
+    authority.set_defaults(run=run_authority)
 
 
 def _operator():

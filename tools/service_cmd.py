@@ -5,7 +5,6 @@ import logging
 import sys
 from contextlib import contextmanager
 from dataclasses import asdict
-from functools import wraps
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +18,7 @@ def register(commands) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     _database_option(serve)
-    serve.set_defaults(run=_refusing_newer(run_serve))
+    serve.set_defaults(run=run_serve)
 
     token = commands.add_parser("token", help="create, list and revoke API tokens")
     actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -29,42 +28,26 @@ def register(commands) -> None:
     create.add_argument("--enterprise", metavar="USCC", help="unified social credit code an enterprise token acts for")
     create.add_argument("--name", default="", help="who holds it, for the token list")
     _database_option(create)
-    create.set_defaults(run=_refusing_newer(run_token_create))
+    create.set_defaults(run=run_token_create)
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
     _database_option(listing)
-    listing.set_defaults(run=_refusing_newer(run_token_list))
+    listing.set_defaults(run=run_token_list)
     revoke = actions.add_parser("revoke", help="revoke a token by its id (tok_…)")
     revoke.add_argument("token_id")
     _database_option(revoke)
-    revoke.set_defaults(run=_refusing_newer(run_token_revoke))
+    revoke.set_defaults(run=run_token_revoke)
 
     audit = commands.add_parser("audit", help="check the audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_actions.add_parser("verify", help="check the hash chain and replay every stored evaluation")
     _database_option(verify)
-    verify.set_defaults(run=_refusing_newer(run_audit_verify))
+    verify.set_defaults(run=run_audit_verify)
 
     db = commands.add_parser("db", help="database schema")
     db_actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="migrate the schema to the newest revision")
     _database_option(upgrade)
-    upgrade.set_defaults(run=_refusing_newer(run_db_upgrade))
-
-
-def _refusing_newer(run):
-    """A database migrated by a newer release: say so in both languages and exit 1, whatever the command."""
-    @wraps(run)
-    def guarded(args) -> int:
-        from service.db import SchemaNewer
-
-        try:
-            return run(args)
-        except SchemaNewer as exc:
-            print(f"greenfactory: {exc.code} {exc.message_zh}\ngreenfactory: {exc.code} {exc.message_en}",
-                  file=sys.stderr)
-            return 1
-
-    return guarded
+    upgrade.set_defaults(run=run_db_upgrade)
 
 
 def _database_option(parser) -> None:

@@ -2,7 +2,7 @@
 baseline snapshots, standings, what it would take, removal and plausibility flags, approvals, resolutions."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -10,6 +10,7 @@ from .. import cohort_views as views
 from .. import cohorts
 from ..auth import AUTHORITY, ENTERPRISE, POLICY_ADMIN, REVIEWER, access, principal
 from ..errors import PayloadTooLarge, Unprocessable
+from ..http import next_page
 from ..json_schemas import ref
 from ..schemas import REF, REGION, ROUND_ID, ROW_ID, USCC, UUID, Problem, StrictBoolean
 from ..tables import CSV, JSON, XLSX, TableInvalid, TableTooLarge, read_rows
@@ -52,16 +53,14 @@ class Body(Schema):
         unknown = "include"
 
 
-class FactoryQuery(Schema):
-    region = fields.String(validate=validate.Regexp(REGION))
-    sector = fields.String()
-    after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-
-
 class PageQuery(Schema):
     after = fields.Integer(validate=ROW_ID, metadata={"description": "cursor from the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class FactoryQuery(PageQuery):
+    region = fields.String(validate=validate.Regexp(REGION))
+    sector = fields.String()
 
 
 class RoundRequest(Schema):
@@ -130,15 +129,7 @@ def list_factories(query: dict):
         rows = views.list_factories(session, principal(), region=query.get("region"), sector=query.get("sector"),
                                     after=query.get("after"), limit=query["limit"])
     following = rows[-1].pk if len(rows) == query["limit"] else None
-    return jsonify({"items": [views.factory_dict(f) for f in rows], "next": _next_page(following)})
-
-
-def _next_page(after: int | None, **values) -> str | None:
-    """The address of the next page: this request's, with the cursor moved to after; None on the last page."""
-    if after is None:
-        return None
-    args = {k: v for k, v in request.args.items() if k != "after"}
-    return url_for(request.endpoint, **values, **args, after=after)
+    return jsonify({"items": [views.factory_dict(f) for f in rows], "next": next_page(following)})
 
 
 @blp.route("/factories/<uscc>", methods=["GET"])
@@ -262,7 +253,7 @@ def _entries_page(query: dict, round_id: str, **which):
     with _services().db.read() as session:
         page = views.entries(session, principal(), round_id, after=query.get("after"), limit=query["limit"], **which)
     following = page.pop("after")
-    return jsonify({**page, "next": _next_page(following, round_id=round_id)})
+    return jsonify({**page, "next": next_page(following, round_id=round_id)})
 
 
 @blp.route("/rounds/<round_id>/approvals", methods=["POST"])

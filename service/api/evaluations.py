@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, jsonify, url_for
 from flask_smorest import Blueprint
 
 from .. import evaluation
 from ..auth import AUTHORITY, ENTERPRISE, REVIEWER, access, principal
-from ..http import BodyParser, body
+from ..http import BodyParser, body, next_page
 from ..models import Evaluation as Row
 from ..schemas import Evaluation, EvaluationList, EvaluationQuery, EvaluationRequest, Problem, Replay
 
@@ -75,11 +75,7 @@ def list_evaluations(query: dict):
         rows = evaluation.listing(session, principal(), policy=query.get("policy"), region=query.get("region"),
                                   uscc=query.get("uscc"), after=query.get("after"), limit=query["limit"])
     items = [_summary(r) for r in rows]  # dumped as EvaluationSummary by @blp.response(EvaluationList)
-    following = None
-    if len(rows) == query["limit"]:
-        args = {k: v for k, v in request.args.items() if k != "after"}
-        following = url_for("evaluations.list_evaluations", **args, after=rows[-1].pk)
-    return {"items": items, "next": following}
+    return {"items": items, "next": next_page(rows[-1].pk if len(rows) == query["limit"] else None)}
 
 
 def _summary(row: Row) -> dict:
