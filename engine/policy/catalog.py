@@ -17,10 +17,7 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "policies"
 
 
 class UnknownPolicy(EngineError, LookupError):
-    """A policy reference that names no known version."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(code, message)
+    """A policy reference that names no known version: UnknownPolicy(code, message)."""
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import shape
 from ..submission.intake import RAW_KINDS, region_issue
-from ..submission.record import ABSENT, FLAG, NUMBER, OTHER, TEXT
+from ..submission.record import FLAG, NUMBER, OTHER, TEXT
 
 _EMPTY: dict = {}
 _EMPTY_LIST: list = []

@@ -17,13 +17,13 @@ from . import logic
 from ..scoring.arithmetic import ONE, ZERO, band_points, linear_share, points_of, weighted
 from ..scoring.compiled import CompiledMetric, CompiledRule, Entry
 from ..scoring.context import RANGE, SECTOR_BEST
-from ..scoring.rules import row_share
+from ..scoring.rules import EVIDENCE_MISSING, row_share
 from ..submission.record import NUMBER
 from .exact import UNIT, compare, quanta, round_safe, tie_sign, unsafe
 
 SCORED, NOT_REPORTED, NOT_APPLICABLE, NO_METRIC = 0, 1, 2, 3
 STATUSES = ("scored", "not_reported", "not_applicable", "no_metric")
-FLAGS = ("evidence_missing", RANGE, SECTOR_BEST)  # a rule's review flags, in the order assemble adds them: bits 1, 2, 4
+FLAGS = (EVIDENCE_MISSING, RANGE, SECTOR_BEST)  # a rule's review flags, in the order assemble adds them: bits 1, 2, 4
 
 
 @dataclass(eq=False)

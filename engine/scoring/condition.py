@@ -141,7 +141,6 @@ def getter(field: str) -> Getter:
     return operator.attrgetter(field)  # energy_use_tce, output_value, sector, industry_code, region
 
 
-
 def comparisons(cond: Condition | None) -> Iterator[Compare]:
     """The comparisons of a condition, left to right, whatever all/any/not surround them."""
     if isinstance(cond, (AllOf, AnyOf)):

@@ -83,8 +83,6 @@ def assemble(cp: CompiledPolicy, sub: Submission, gate_results: list[bool | None
                    tuple(pillars.items()), earned, applicable, total, bonus, score, decision, tuple(review), record)
 
 
-
-
 def _bonus(cp: CompiledPolicy, sub: Submission) -> tuple[list, Decimal, Decimal]:
     """The award each bonus item won (or None), their sum, and the sum capped and rounded."""
     if cp.policy.bonus is None:

@@ -12,6 +12,8 @@ from ..submission.record import ProductReport, Submission
 from .arithmetic import ZERO, band_points, linear_share, points_of, weighted
 from .compiled import CompiledMetric, CompiledPolicy, CompiledRule, Entry
 
+EVIDENCE_MISSING = "evidence_missing"  # a scored rule whose policy requires evidence, sent without any
+
 
 @dataclass(slots=True, eq=False)
 class Scored:
@@ -174,4 +176,4 @@ def flags_of(cr: CompiledRule, found: Scored, sub: Submission) -> tuple[str, ...
         return ()
     if found.metric is not None and found.metric.metric.basis == "cases" and found.counted:
         return ()  # the counted cases carry their own documents
-    return ("evidence_missing",)
+    return (EVIDENCE_MISSING,)

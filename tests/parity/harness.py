@@ -6,13 +6,19 @@ decision or trace step shows as unequal bytes of that input.
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Sequence
 
 import pytest
 
-from engine import canonical_json, evaluate, parse_submission
+from engine import RegionalBaseline, canonical_json, evaluate, parse_submission
 from engine.backends import DurableBackend, DurableUnavailable, require_durable
 from engine.population import bind, evaluate_population, frame_of
+
+# the regional baselines the paths are given, one row in three each: none, one the scores pass, one with a
+# half-point mean that the rounding of the comparison decides
+MARKS = (None, RegionalBaseline("2025-12-31", "region:330000", 12, Decimal("55.00")),
+         RegionalBaseline("2025-12-31", "region:320000", 9, Decimal("60.005")))
 
 
 def durable_installed() -> bool:

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from decimal import Decimal
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import RegionalBaseline, compile_policy, evaluate, load_policy_file, load_policy_text, parse_submission
+from engine import compile_policy, evaluate, load_policy_file, load_policy_text, parse_submission
 from engine.cohort import sector_bests
 from engine.policy import set_scalar
 from engine.population import bind, evaluate_population, frame_of
 from engine.testing import generate_submissions
 
 from tests.parity import harness
-from tests.parity.harness import needs_durable
+from tests.parity.harness import MARKS, needs_durable
 from tests.support import ROOT, same_outcome, variants
 
 SIZE = 50_000  # per policy: 100,000 in all
@@ -36,9 +35,7 @@ def test_every_number_agrees_on_50000_submissions_per_policy(catalog, ref):
         assert (parsed.data, parsed.energy_use_tce, parsed.products) == (subs[i].data, subs[i].energy_use_tce,
                                                                           subs[i].products)
     bests = sector_bests(cp.policy, [(s.sector, s.data) for s in subs[:400]], "2025-12-31")
-    marks = [None, RegionalBaseline("2025-12-31", "region:330000", 12, Decimal("55.00")),
-             RegionalBaseline("2025-12-31", "region:320000", 9, Decimal("60.005"))]
-    baselines = [marks[i % 3] for i in range(SIZE)]
+    baselines = [MARKS[i % 3] for i in range(SIZE)]
 
     pop = evaluate_population(bind(cp, frame_of(raws)), baseline=baselines, sector_bests=bests)
     assert pop.valid.all() and not pop.cols.issues

@@ -6,24 +6,21 @@ are compared with it through tests/parity/harness.py.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 
 import pytest
 
-from engine import RegionalBaseline, compile_policy, load_policy_file
+from engine import compile_policy, load_policy_file
 from engine.cohort import sector_bests
 from engine.policy import parse
 from engine.testing import generate_submissions
 from engine.versions import case_files
 
 from tests.parity import harness
-from tests.parity.harness import needs_durable
+from tests.parity.harness import MARKS, needs_durable
 from tests.support import ROOT
 
 BUNDLED = ["green-factory@2025.1", "green-factory-js@2025.1", "green-factory@2026.1", "green-factory-js@2026.1"]
 FIXTURES = ["mini", "conditions"]
-MARKS = [None, RegionalBaseline("2025-12-31", "region:330000", 12, Decimal("55.00")),
-         RegionalBaseline("2025-12-31", "region:320000", 9, Decimal("60.005"))]
 
 
 @pytest.fixture(scope="module")

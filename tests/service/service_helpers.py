@@ -10,9 +10,10 @@ from sqlalchemy import func, select, text
 
 from service.models import AuditEntry, Evaluation, PolicyVersion, Token
 
+from tests.support import MINI
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
-MINI = REPO / "tests" / "fixtures" / "mini" / "2025.1.yaml"
 
 NINGBO_USCC = "91330212MA2H7P4Q8T"  # examples/submissions/general-plant.json, region 330212
 SUZHOU_USCC = "91320583MA1N8R6T2Q"  # examples/submissions/general-plant-js.json, region 320583
